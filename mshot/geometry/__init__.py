@@ -1,0 +1,1 @@
+"""Rotations and cameras: the project's coordinate conventions, written once (see docs/conventions.md)."""
