@@ -1,0 +1,1 @@
+"""The `mshot` command line."""

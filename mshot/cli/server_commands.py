@@ -1,0 +1,135 @@
+"""`mshot serve STAGE`, `mshot up`, `mshot health`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mshot.config import DEFAULT_PORTS, STAGES, OrchestratorConfig, ServerConfig, StoreConfig
+from mshot.errors import FailedPrecondition, Unavailable
+from mshot.logs import setup_logging
+
+COMPONENTS = (*STAGES, "orchestrator")
+
+
+def add_commands(subparsers) -> None:
+    serve = subparsers.add_parser("serve", help="run one stage server (or the orchestrator) until SIGTERM")
+    serve.add_argument("component", choices=COMPONENTS)
+    serve.set_defaults(func=serve_command)
+
+    up = subparsers.add_parser("up", help="start every stage and the orchestrator as separate local processes")
+    up.add_argument("--store", default=None, help="artifact store folder or s3://BUCKET (default: MSHOT_STORE)")
+    up.add_argument("--base-port", type=int, default=DEFAULT_PORTS["orchestrator"],
+                    help="orchestrator port; stages use the next four")
+    up.set_defaults(func=up_command)
+
+    health = subparsers.add_parser("health", help="exit 0 when the server at --addr reports SERVING")
+    health.add_argument("--addr", required=True, help="HOST:PORT")
+    health.add_argument("--service", default="", help="service name (default: the whole server)")
+    health.add_argument("--timeout", type=float, default=3.0)
+    health.set_defaults(func=health_command)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from mshot.rpc.bootstrap import start_stage_server
+    from mshot.store import open_store
+
+    setup_logging(args.component)
+    config = ServerConfig.from_env(args.component)
+    store = open_store(StoreConfig.from_env())
+    if args.component == "orchestrator":
+        from orchestrator.server import start_orchestrator
+
+        scratch = Path(os.environ.get("MSHOT_SCRATCH", "/tmp/mshot-orchestrator"))
+        server = start_orchestrator(config, OrchestratorConfig.from_env(), store, scratch)
+    else:
+        server = start_stage_server(args.component, config, store, os.environ.get("MSHOT_SCRATCH"))
+    server.install_signal_handlers()
+    print(f"{args.component} serving on {config.host}:{server.port}", file=sys.stderr, flush=True)
+    server.wait()
+    return 0
+
+
+def health_command(args: argparse.Namespace) -> int:
+    from mshot.rpc.client import channel_from_config, health_status
+
+    channel = channel_from_config(args.addr, ServerConfig.from_env("orchestrator"))
+    status = health_status(channel, args.service, args.timeout)
+    print(status)
+    return 0 if status == "SERVING" else 1
+
+
+def wait_serving(addr: str, timeout_s: float, process: subprocess.Popen | None = None) -> None:
+    from mshot.rpc.client import channel_from_config, health_status
+
+    channel = channel_from_config(addr, ServerConfig.from_env("orchestrator"))
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise FailedPrecondition(f"server for {addr} exited with code {process.returncode} while starting")
+        if health_status(channel, timeout_s=1.0) == "SERVING":
+            channel.close()
+            return
+        time.sleep(0.2)
+    channel.close()
+    raise Unavailable(f"server at {addr} did not report SERVING within {timeout_s:.0f} s")
+
+
+def start_local_processes(store: str, base_port: int, extra_env: dict[str, str] | None = None,
+                          log_dir: Path | None = None) -> tuple[dict[str, subprocess.Popen], str]:
+    """Start every stage and the orchestrator as `mshot serve` processes; returns (processes, orchestrator addr)."""
+    ports = {"orchestrator": base_port, **{stage: base_port + 1 + i for i, stage in enumerate(STAGES)}}
+    env = {**os.environ, **(extra_env or {}), "MSHOT_STORE": store}
+    for stage in STAGES:
+        env[f"MSHOT_{stage.upper()}_ADDR"] = f"127.0.0.1:{ports[stage]}"
+    processes: dict[str, subprocess.Popen] = {}
+    try:
+        for component in (*STAGES, "orchestrator"):
+            log = open(log_dir / f"{component}.log", "ab") if log_dir else None  # noqa: SIM115 - owned by the child
+            processes[component] = subprocess.Popen(
+                [sys.executable, "-m", "mshot.cli.main", "serve", component],
+                env={**env, "MSHOT_PORT": str(ports[component])}, stdout=log, stderr=log)
+        for component, process in processes.items():
+            wait_serving(f"127.0.0.1:{ports[component]}", 600.0, process)
+    except BaseException:
+        stop_processes(processes)
+        raise
+    return processes, f"127.0.0.1:{ports['orchestrator']}"
+
+
+def stop_processes(processes: dict[str, subprocess.Popen], timeout_s: float = 40.0) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for process in processes.values():
+        try:
+            process.wait(max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def up_command(args: argparse.Namespace) -> int:
+    store = args.store or StoreConfig.from_env().location
+    log_dir = Path(".mshot/logs")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    processes, addr = start_local_processes(store, args.base_port, log_dir=log_dir)
+    print(f"mshot up: orchestrator at {addr}, stages on ports {args.base_port + 1}-{args.base_port + 4}, "
+          f"store {store}, logs in {log_dir}/. Ctrl-C stops everything.", flush=True)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        while not stopping and all(p.poll() is None for p in processes.values()):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    dead = [name for name, p in processes.items() if p.poll() is not None]
+    stop_processes(processes)
+    if dead and not stopping:
+        raise Unavailable(f"{', '.join(dead)} exited unexpectedly; see {log_dir}/")
+    return 0

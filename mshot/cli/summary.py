@@ -1,0 +1,67 @@
+"""The human-readable part of a result folder: summary.json and summary.txt - who was found, in which
+shots, how well each person was fitted, which frames went into the datasets and why others did not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from mshot.npzio import load_npz
+
+
+def _persons(paths: dict[str, Path]) -> list[dict]:
+    if "tracklets" not in paths:
+        return []
+    tracklets = load_npz(paths["tracklets"], "tracklets")
+    fits = load_npz(paths["fits"], "fits") if "fits" in paths else None
+    persons = []
+    for person_id in np.unique(tracklets["person_id"]):
+        rows = tracklets["person_id"] == person_id
+        entry = {
+            "person_id": int(person_id),
+            "frames": int(rows.sum()),
+            "observed_frames": int(tracklets["observed"][rows].sum()),
+            "first_frame": int(tracklets["frame_index"][rows].min()),
+            "last_frame": int(tracklets["frame_index"][rows].max()),
+            "shots": sorted(int(s) for s in np.unique(tracklets["shot_id"][rows])),
+        }
+        if fits is not None:
+            fit_rows = (fits["person_id"] == person_id) & fits["valid"].astype(bool)
+            entry["fitted_frames"] = int(fit_rows.sum())
+            entry["median_reprojection_px"] = (
+                round(float(np.median(fits["reproj_px"][fit_rows])), 2) if fit_rows.any() else None)
+        persons.append(entry)
+    return persons
+
+
+def write_summary(out: Path, job: dict, paths: dict[str, Path], body_model: Path) -> None:
+    report = json.loads(paths["report"].read_text()) if "report" in paths else {}
+    summary = {"job": job, "body_model": str(body_model), "persons": _persons(paths), "dataset_report": report}
+    tracklets = load_npz(paths["tracklets"], "tracklets") if "tracklets" in paths else None
+    if tracklets is not None:
+        summary["video"] = {"frames": int(tracklets["num_frames"]), "fps": float(tracklets["fps"]),
+                            "shots": int(tracklets["frame_shot_id"].max()) + 1 if tracklets["num_frames"] else 0,
+                            "image_size_hw": [int(v) for v in tracklets["image_size"]],
+                            "tracker": str(tracklets["source"]), "mask_source": str(tracklets["mask_source"])}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    lines = [f"job {job['job_id']}: {job['state']}" + (f" - {job['error']}" if job["error"] else "")]
+    for stage in job["stages"]:
+        attempts = f", {stage['attempts']} attempts" if stage["attempts"] > 1 else ""
+        lines.append(f"  {stage['stage']:<10} {stage['state']}{attempts} {stage['error']}".rstrip())
+    if "video" in summary:
+        v = summary["video"]
+        lines.append(f"video: {v['frames']} frames at {v['fps']:.1f} fps, {v['shots']} shot(s); "
+                     f"tracker {v['tracker']}, masks: {v['mask_source']}")
+    lines.append(f"body model: {body_model}")
+    for person in summary["persons"]:
+        fit = ""
+        if "fitted_frames" in person:
+            fit = (f"; fitted {person['fitted_frames']} frames, "
+                   f"median reprojection {person['median_reprojection_px']} px")
+        lines.append(f"person {person['person_id']}: frames {person['first_frame']}-{person['last_frame']} "
+                     f"({person['observed_frames']} observed of {person['frames']}), shots {person['shots']}{fit}")
+    if report:
+        lines.append("dataset: " + json.dumps(report.get("summary", report), default=str)[:2000])
+    (out / "summary.txt").write_text("\n".join(lines) + "\n")

@@ -1,0 +1,1 @@
+"""gRPC plumbing shared by every server and client: error mapping, server bootstrap, stage adapter, channels."""
