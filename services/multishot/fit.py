@@ -1,0 +1,398 @@
+"""Whole-tracklet, shot-aware SMPL fitting of every person of a video in one optimisation.
+
+Entry point: `fit_tracklets(tracklets, keypoints_body25, body_model, options, progress, pose_prior) -> FitResult`.
+
+What is optimised (all rows of all persons at once, float32, CPU or CUDA):
+- per row: global orientation (3), body pose (69), the pelvis position as its projection (u, v) px and log depth;
+- per person: one betas (10), shared by every frame and shot by construction.
+The pelvis parametrisation makes image-plane position and depth equally well scaled for the optimiser; the SMPL
+translation follows from it (transl = pelvis - rest pelvis(betas)).
+
+Objective (weights in FitOptions; terms in losses.py):
+- robust reprojection of the BODY_25 keypoints (Geman-McClure, squared confidences, data weight 1000 / image height;
+  neck and hips ignored as in SMPLify-X), then a second pass with keypoints whose residual is a gross outlier
+  (far beyond the person's typical residual) switched off;
+- GMM (or fallback) pose prior, elbow/knee bend prior, shape prior towards the person's median initial betas;
+- temporal smoothness that crosses shot cuts (the body does not jump at a cut): first and second differences of the
+  body pose and of the root-relative joints in the body frame;
+- within a shot only (the camera may jump at a cut): second differences of the pelvis position and of the global
+  rotation matrix;
+- depth anchor: pelvis depth near its initial estimate, rescaled by the betas-implied body size relative to the
+  initial betas (a bigger body is farther away), so size error cannot turn into depth drift;
+- rows without usable keypoints ("invalid") keep only priors and smoothness, plus a weak pull to their initial root.
+Stages: (1) torso: global orientation and pelvis only, against shoulders and hips; (2) everything; (3) outlier gating
+and refinement. Each stage runs L-BFGS (strong Wolfe line search) until the loss improves by less than `ftol`
+(relative) over a block of iterations or the iteration cap is reached. Cost is linear in rows: the model evaluates
+only the joints it needs (kinematics.SparseSmplJoints) and the temporal terms are sparse differences.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from mshot.errors import InvalidInput
+from mshot.geometry.torch_ops import axis_angle_to_matrix, project
+from mshot.progress import Progress, no_progress, scaled
+from services.multishot import losses
+from services.multishot.kinematics import SparseSmplJoints
+from services.multishot.pose_prior import DiagonalGaussianPosePrior
+from services.multishot.rows import check_rows, temporal_links
+
+# BODY_25 -> smplx SMPL joint index (SMPLify-X / multishot mapping; every index < 35).
+BODY25_TO_SMPL_JOINTS = (24, 12, 17, 19, 21, 16, 18, 20, 0, 2, 5, 8, 1, 4, 7, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34)
+# BODY_25 keypoints ignored by the full fit (neck, right hip, left hip: defined differently from SMPL's joints).
+IGNORED_BODY25 = (1, 9, 12)
+# BODY_25 torso keypoints used by the first stage (right/left shoulder, right/left hip).
+TORSO_BODY25 = (2, 5, 9, 12)
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Per-request fitting options. Weights multiply the summed terms of the objective (see module doc)."""
+
+    device: str = "auto"  # auto | cpu | cuda
+    seed: int = 0
+    torso_iters: int = 30
+    body_iters: int = 150
+    refine_iters: int = 60
+    ftol: float = 1e-5  # stop a stage when the loss falls by less than this fraction over `check_every` iterations
+    check_every: int = 10
+    min_confidence: float = 0.1  # keypoints below are treated as missing
+    min_keypoints: int = 6  # a row needs this many keypoints (of the 22 used) to count as valid
+    rho_px: float = 100.0  # Geman-McClure scale
+    outlier_factor: float = 6.0  # gating: residual > factor * the person's median residual ...
+    outlier_min_px: float = 20.0  # ... and > this many pixels
+    pose_prior_weight: float = 4.78  # squared, as in SMPLify
+    shape_weight: float = 5.0  # squared, per valid frame
+    bend_weight: float = 3.17 * 4.78
+    pose_velocity_weight: float = 2.0e3  # per rad^2, crosses cuts
+    pose_accel_weight: float = 2.0e4  # per rad^2, crosses cuts
+    joints_velocity_weight: float = 2.0e3  # per m^2, root-relative joints, crosses cuts
+    joints_accel_weight: float = 2.0e5  # per m^2, crosses cuts
+    pelvis_accel_weight: float = 1.0e5  # per m^2, within shots
+    orient_accel_weight: float = 1.0e4  # per (rotation matrix difference)^2, within shots
+    depth_anchor_weight: float = 1.0e3  # per (relative depth deviation)^2
+    torso_depth_anchor_weight: float = 1.0e5
+    invalid_anchor_weight: float = 1.0e2  # pull of invalid rows to their initial root
+
+
+@dataclass
+class FitResult:
+    """Per-row arrays (M rows, same order as the input) and one betas per person."""
+
+    person_id: np.ndarray  # (M,) int32
+    frame_index: np.ndarray  # (M,) int32
+    shot_id: np.ndarray  # (M,) int32
+    global_orient: np.ndarray  # (M, 3) float32 axis-angle rad
+    body_pose: np.ndarray  # (M, 69) float32 axis-angle rad
+    transl: np.ndarray  # (M, 3) float32 m, camera frame
+    focal_px: np.ndarray  # (M,) float32
+    principal_px: np.ndarray  # (M, 2) float32
+    valid: np.ndarray  # (M,) bool: the row had enough keypoints to be fitted
+    reproj_px: np.ndarray  # (M,) float32 mean confidence-weighted reprojection error, 0 where not valid
+    betas_person_id: np.ndarray  # (P,) int32
+    betas: np.ndarray  # (P, 10) float32
+    stats: dict = field(default_factory=dict)  # evaluations per stage, seconds, outliers gated, device
+
+    def person_betas(self) -> np.ndarray:
+        """(M, 10): each row's person's betas."""
+        return self.betas[np.searchsorted(self.betas_person_id, self.person_id)]
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' -> CUDA if available, else CPU; 'cuda' without CUDA -> InvalidInput."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in ("cpu", "cuda"):
+        raise InvalidInput(f"device must be auto, cpu or cuda, got {name!r}")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InvalidInput("device 'cuda' requested but no CUDA device is available")
+    return torch.device(name)
+
+
+def _fill_from_nearest(values: np.ndarray, usable: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """Copy into rows where `usable` is False the value of the nearest usable row of the same person."""
+    out = values.copy()
+    for pid in np.unique(person):
+        rows = np.flatnonzero(person == pid)
+        good = rows[usable[rows]]
+        if good.size == 0 or good.size == rows.size:
+            continue
+        bad = rows[~usable[rows]]
+        nearest = good[np.abs(bad[:, None] - good[None, :]).argmin(1)]
+        out[bad] = values[nearest]
+    return out
+
+
+class _Problem:
+    """Tensors and the objective of one fit; parameters live in `self.params`."""
+
+    def __init__(self, rows, keypoints, joints_model, pose_prior, options: FitOptions, device):
+        self.options = options
+        self.device = device
+        f32 = torch.float32
+        count = keypoints.shape[0]
+        person = np.asarray(rows["person_id"]).astype(np.int64)
+        self.person_ids, self.person_index = np.unique(person, return_inverse=True)
+        self.model = joints_model.to(device)
+        self.prior = pose_prior.to(device)
+        tensor = lambda a: torch.tensor(np.asarray(a), dtype=f32, device=device)  # noqa: E731
+
+        kp = np.asarray(keypoints, dtype=np.float32).copy()
+        kp[kp[..., 2] < options.min_confidence] = 0.0
+        used = np.ones(25, dtype=bool)
+        used[list(IGNORED_BODY25)] = False
+        valid = (kp[:, used, 2] > 0).sum(1) >= options.min_keypoints
+        if "valid" in rows:
+            valid &= np.asarray(rows["valid"]).astype(bool)
+        kp[~valid] = 0.0
+        self.valid = valid
+        self.keypoints = tensor(kp)
+        self.confidence_mask = torch.ones(count, 25, dtype=f32, device=device)  # outlier gating sets 0s
+        weights = np.ones(25, dtype=np.float32)
+        weights[list(IGNORED_BODY25)] = 0.0
+        self.joint_weights = tensor(weights)
+        torso = np.zeros(25, dtype=np.float32)
+        torso[list(TORSO_BODY25)] = 1.0
+        self.torso_weights = tensor(torso)
+        self.body25_index = torch.as_tensor(BODY25_TO_SMPL_JOINTS, device=device)
+
+        image_size = np.asarray(rows["image_size"], dtype=np.float64)
+        height = image_size[0] if image_size.ndim == 1 else image_size[:, 0]
+        self.data_weight = tensor(np.broadcast_to(1000.0 / height, (count,)))
+        self.focal = tensor(rows["focal_px"])
+        self.principal = tensor(rows["principal_px"])
+
+        # Initial estimates; rows without a usable initial root copy the nearest usable row of the person.
+        transl0 = np.asarray(rows["transl"], dtype=np.float64)
+        usable = transl0[:, 2] > 0.05  # rows with an initial estimate (the reference stores zeros when undetected)
+        lacking = np.setdiff1d(person, person[usable])
+        if lacking.size:
+            raise InvalidInput(f"tracklets: key 'transl' has no frame in front of the camera (depth > 0.05 m) for "
+                               f"person(s) {lacking.tolist()}; no initial estimate to start from")
+        orient0 = _fill_from_nearest(np.asarray(rows["global_orient"], dtype=np.float64), usable, person)
+        pose0 = _fill_from_nearest(np.asarray(rows["body_pose"], dtype=np.float64), usable, person)
+        transl0 = _fill_from_nearest(transl0, usable, person)
+        betas_rows0 = _fill_from_nearest(np.asarray(rows["betas"], dtype=np.float64), usable, person)
+        betas0 = []
+        for p in range(len(self.person_ids)):
+            mine = self.person_index == p
+            chosen = mine & usable & valid if np.any(mine & usable & valid) else mine & usable
+            betas0.append(np.median(betas_rows0[chosen], axis=0))
+        betas0 = np.stack(betas0)
+        self.betas_mean = tensor(betas0)
+        with torch.no_grad():
+            rest0 = self.model.rest_joints(tensor(betas_rows0))
+            pelvis0 = tensor(transl0) + rest0[:, 0]
+            self.size_reference = self._body_size(self.model.rest_joints(self.betas_mean))  # (P,) metres
+            # The initial depth belongs to the row's own initial betas; at the person's reference size it becomes:
+            self.depth_anchor = pelvis0[:, 2] * self.size_reference[self.person_index] / self._body_size(rest0)
+        self.depth0 = pelvis0[:, 2].clone()
+        self.pelvis0 = pelvis0
+        self.rotation0 = axis_angle_to_matrix(tensor(orient0))
+        uv0 = project(pelvis0[:, None, :], self.focal, self.principal)[:, 0]
+        frames_per_person = np.bincount(self.person_index[valid], minlength=len(self.person_ids))
+        self.shape_frames = tensor(np.maximum(frames_per_person, 1))
+        self.invalid = tensor(~valid)
+
+        links = temporal_links(person, rows["frame_index"], rows["shot_id"])
+        as_index = lambda a: torch.as_tensor(a, dtype=torch.long, device=device)  # noqa: E731
+        self.pairs, self.triples = as_index(links.pairs), as_index(links.triples)
+        self.triples_in_shot = as_index(links.triples_in_shot)
+        self.row_person = as_index(self.person_index)
+
+        self.params = {
+            "global_orient": tensor(orient0).requires_grad_(),
+            "body_pose": tensor(pose0).requires_grad_(),
+            "root_uv": uv0.clone().requires_grad_(),
+            "log_depth": torch.log(pelvis0[:, 2] * self.size_reference[self.person_index] / self._body_size(rest0))
+            .clone().requires_grad_(),
+            "betas": tensor(betas0).requires_grad_(),
+        }
+        self.evaluations = 0
+
+    @staticmethod
+    def _body_size(rest_joints: torch.Tensor) -> torch.Tensor:
+        """(B, 24, 3) rest joints -> (B,) root-mean-square distance of the joints from their centroid, metres."""
+        centred = rest_joints - rest_joints.mean(1, keepdim=True)
+        return (centred * centred).sum(-1).mean(-1).sqrt()
+
+    def body(self):
+        """Current per-row body: dict of global_orient, body_pose, betas_rows, transl, pelvis, points, rotations."""
+        p = self.params
+        betas_rows = p["betas"][self.row_person]
+        rest = self.model.rest_joints(betas_rows)
+        # log_depth is the depth the row would have at the person's reference body size: scaling the body
+        # (betas) moves every frame along the depth/size ambiguity, which keeps the problem well conditioned.
+        reference_depth = torch.exp(p["log_depth"])
+        depth = reference_depth * self._body_size(rest) / self.size_reference[self.row_person]
+        xy = (p["root_uv"] - self.principal) / self.focal[:, None] * depth[:, None]
+        pelvis = torch.cat([xy, depth[:, None]], dim=1)
+        transl = pelvis - rest[:, 0]
+        points, rotations = self.model(p["global_orient"], p["body_pose"], betas_rows, transl)
+        return {"betas_rows": betas_rows, "pelvis": pelvis, "rest": rest, "transl": transl, "points": points,
+                "rotations": rotations, "reference_depth": reference_depth}
+
+    def projected_body25(self, points: torch.Tensor) -> torch.Tensor:
+        return project(points[:, self.body25_index], self.focal, self.principal)
+
+    def loss(self, stage: str, rho: float) -> torch.Tensor:
+        o = self.options
+        p = self.params
+        b = self.body()
+        projected = self.projected_body25(b["points"])
+        keypoints = self.keypoints * torch.cat([torch.ones_like(self.keypoints[..., :2]),
+                                                self.confidence_mask[..., None]], dim=-1)
+        weights = self.torso_weights if stage == "torso" else self.joint_weights
+        total = losses.reprojection(projected, keypoints, self.data_weight, rho, weights).sum()
+        rotation = b["rotations"][:, 0]
+        # Metric temporal terms are measured at the person's reference size: shrinking the body (and bringing it
+        # closer) must not make motion look smoother, or the fit would be biased towards small bodies.
+        size_ratio = (self.size_reference[self.row_person] / self._body_size(b["rest"]))[:, None]
+        pelvis = b["pelvis"] * size_ratio
+        total = total + o.pelvis_accel_weight * losses.second_difference(pelvis, self.triples_in_shot).sum()
+        total = total + o.orient_accel_weight * losses.second_difference(rotation, self.triples_in_shot).sum()
+        anchor_weight = o.torso_depth_anchor_weight if stage == "torso" else o.depth_anchor_weight
+        total = total + anchor_weight * losses.relative_depth_anchor(b["reference_depth"], self.depth_anchor).sum()
+        root_drift = ((rotation - self.rotation0) ** 2).sum((1, 2)) + (
+            ((b["pelvis"] - self.pelvis0) / self.depth0[:, None]) ** 2).sum(-1) * 100.0
+        total = total + o.invalid_anchor_weight * (self.invalid * root_drift).sum()
+        if stage == "torso":
+            return total
+        pose = p["body_pose"]
+        total = total + o.pose_prior_weight**2 * self.prior(pose).sum()
+        total = total + o.bend_weight * losses.bend_prior(pose).sum()
+        total = total + o.shape_weight**2 * (self.shape_frames * losses.shape_prior(p["betas"], self.betas_mean)).sum()
+        total = total + o.pose_velocity_weight * losses.first_difference(pose, self.pairs).sum()
+        total = total + o.pose_accel_weight * losses.second_difference(pose, self.triples).sum()
+        relative = losses.root_relative_joints(b["points"][:, self.body25_index], rotation) * size_ratio[..., None]
+        total = total + o.joints_velocity_weight * losses.first_difference(relative, self.pairs).sum()
+        total = total + o.joints_accel_weight * losses.second_difference(relative, self.triples).sum()
+        return total
+
+    def gate_outliers(self) -> int:
+        """Switch off keypoints whose residual is a gross outlier for their person; returns how many."""
+        o = self.options
+        with torch.no_grad():
+            residual = (self.projected_body25(self.body()["points"]) - self.keypoints[..., :2]).norm(dim=-1)
+            seen = self.keypoints[..., 2] > 0
+            gated = 0
+            for p in range(len(self.person_ids)):
+                rows = self.row_person == p
+                mask = seen & rows[:, None]
+                if not mask.any():
+                    continue
+                typical = residual[mask].median()
+                limit = max(o.outlier_min_px, o.outlier_factor * float(typical))
+                bad = mask & (residual > limit)
+                self.confidence_mask[bad] = 0.0
+                gated += int(bad.sum())
+        return gated
+
+
+def _run_stage(problem: _Problem, names: list[str], stage: str, rho: float, max_iters: int,
+               progress: Progress) -> dict:
+    """L-BFGS over the named parameters until the relative loss decrease per block is below ftol."""
+    options = problem.options
+    params = [problem.params[n] for n in names]
+    optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=options.check_every, history_size=20,
+                                  line_search_fn="strong_wolfe", tolerance_grad=1e-9, tolerance_change=1e-12)
+    evaluations = 0
+
+    def closure():
+        nonlocal evaluations
+        optimizer.zero_grad()
+        value = problem.loss(stage, rho)
+        value.backward()
+        evaluations += 1
+        return value
+
+    with torch.no_grad():
+        previous = float(problem.loss(stage, rho))
+    start = previous
+    done = 0
+    while done < max_iters:
+        optimizer.step(closure)
+        done += options.check_every
+        with torch.no_grad():
+            current = float(problem.loss(stage, rho))
+        if not np.isfinite(current):
+            raise InvalidInput(f"the {stage} stage diverged (non-finite loss); check the initial estimates")
+        progress(min(done / max_iters, 1.0), f"{stage}: loss {current:.4g}")
+        if previous - current <= options.ftol * max(abs(previous), 1.0):
+            break
+        previous = current
+    problem.evaluations += evaluations
+    return {"evaluations": evaluations, "iterations": done, "loss_start": start, "loss_end": current}
+
+
+def _reprojection_error(problem: _Problem, original_keypoints: np.ndarray) -> np.ndarray:
+    """(M,) mean confidence-weighted pixel distance over the keypoints the fit saw (confidence >= threshold)."""
+    with torch.no_grad():
+        projected = problem.projected_body25(problem.body()["points"]).cpu().numpy()
+    conf = original_keypoints[..., 2] * (original_keypoints[..., 2] >= problem.options.min_confidence)
+    distance = np.linalg.norm(projected - original_keypoints[..., :2], axis=-1)
+    total = conf.sum(1)
+    error = np.where(total > 0, (conf * distance).sum(1) / np.maximum(total, 1e-12), 0.0)
+    return np.where(problem.valid, error, 0.0).astype(np.float32)
+
+
+def fit_tracklets(tracklets: Mapping[str, np.ndarray], keypoints_body25: np.ndarray,
+                  body_model: SparseSmplJoints | object, options: FitOptions = FitOptions(),
+                  progress: Progress = no_progress, pose_prior: torch.nn.Module | None = None) -> FitResult:
+    """Fit SMPL to every person of a video at once.
+
+    tracklets: canonical row table (docs/artifacts.md `mshot.tracklets/1` keys person_id, frame_index, shot_id,
+      global_orient (M, 3), body_pose (M, 69), betas (M, 10), transl (M, 3) m, focal_px (M,), principal_px (M, 2),
+      image_size (2,) or (M, 2) [H, W]; optional valid (M,) bool), rows sorted by (person_id, frame_index).
+    keypoints_body25: (M, 25, 3) x, y px and confidence, aligned with the rows (zeros = missing).
+    body_model: an `mshot.body.model.BodyModel` or a `SparseSmplJoints` built from one.
+    pose_prior: `load_gmm_pose_prior(...)` result, or None for the fallback `DiagonalGaussianPosePrior`.
+    Raises InvalidInput naming the key for malformed input. Deterministic for a given seed, device and thread count.
+    """
+    started = time.perf_counter()
+    check_rows(tracklets, keypoints_body25)
+    torch.manual_seed(options.seed)
+    device = resolve_device(options.device)
+    joints_model = body_model if isinstance(body_model, SparseSmplJoints) else SparseSmplJoints.from_body_model(
+        body_model)
+    prior = pose_prior if pose_prior is not None else DiagonalGaussianPosePrior()
+    keypoints = np.asarray(keypoints_body25, dtype=np.float32)
+    problem = _Problem(tracklets, keypoints, joints_model, prior, options, device)
+    progress(0.0, "multishot: fitting")
+    stats = {"device": str(device), "rows": int(keypoints.shape[0]), "persons": len(problem.person_ids)}
+    root = ["global_orient", "root_uv", "log_depth"]
+    everything = [*root, "body_pose", "betas"]
+    stats["torso"] = _run_stage(problem, root, "torso", options.rho_px, options.torso_iters,
+                                scaled(progress, 0.0, 0.15))
+    stats["body"] = _run_stage(problem, everything, "body", options.rho_px, options.body_iters,
+                               scaled(progress, 0.15, 0.75))
+    stats["outliers_gated"] = problem.gate_outliers()
+    stats["refine"] = _run_stage(problem, everything, "body", options.rho_px, options.refine_iters,
+                                 scaled(progress, 0.75, 1.0))
+    with torch.no_grad():
+        body = problem.body()
+    result = FitResult(
+        person_id=np.asarray(tracklets["person_id"]).astype(np.int32),
+        frame_index=np.asarray(tracklets["frame_index"]).astype(np.int32),
+        shot_id=np.asarray(tracklets["shot_id"]).astype(np.int32),
+        global_orient=problem.params["global_orient"].detach().cpu().numpy().astype(np.float32),
+        body_pose=problem.params["body_pose"].detach().cpu().numpy().astype(np.float32),
+        transl=body["transl"].cpu().numpy().astype(np.float32),
+        focal_px=np.asarray(tracklets["focal_px"], dtype=np.float32),
+        principal_px=np.asarray(tracklets["principal_px"], dtype=np.float32),
+        valid=problem.valid.copy(),
+        reproj_px=_reprojection_error(problem, keypoints),
+        betas_person_id=problem.person_ids.astype(np.int32),
+        betas=problem.params["betas"].detach().cpu().numpy().astype(np.float32),
+        stats=stats,
+    )
+    stats["evaluations"] = problem.evaluations
+    stats["seconds"] = time.perf_counter() - started
+    progress(1.0, "multishot: done")
+    return result

@@ -1,0 +1,102 @@
+"""The person-frame row table the optimiser consumes: validation and temporal neighbourhoods.
+
+A row table is a dict of arrays in the canonical tracklets layout (docs/artifacts.md, `mshot.tracklets/1`): rows
+sorted by (person_id, frame_index). `check_rows` validates what the fit needs and raises InvalidInput naming the key;
+`temporal_links` finds which rows are consecutive frames of one person (optionally within one shot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from mshot.errors import InvalidInput
+
+# key -> trailing shape (after the row axis M) of the per-row arrays the fit reads.
+ROW_KEYS: dict[str, tuple[int, ...]] = {
+    "person_id": (),
+    "frame_index": (),
+    "shot_id": (),
+    "global_orient": (3,),
+    "body_pose": (69,),
+    "betas": (10,),
+    "transl": (3,),
+    "focal_px": (),
+    "principal_px": (2,),
+}
+OPTIONAL_ROW_KEYS: dict[str, tuple[int, ...]] = {"valid": (), "observed": ()}
+
+
+def check_rows(rows: Mapping[str, np.ndarray], keypoints_body25: np.ndarray, what: str = "tracklets") -> int:
+    """Validate a row table and its keypoints; return the number of rows M.
+
+    Needs every key of ROW_KEYS with M rows, `image_size` (2,) [H, W] or (M, 2), finite floats, keypoints
+    (M, 25, 3) finite, positive focal lengths and image sizes, rows sorted by (person_id, frame_index) without
+    duplicates, and at least one row. `valid` (M,) and `observed` (M,) are optional. Raises InvalidInput naming the key.
+    """
+    missing = [k for k in [*ROW_KEYS, "image_size"] if k not in rows]
+    if missing:
+        raise InvalidInput(f"{what} lacks required key(s): {', '.join(missing)}")
+    count = int(np.asarray(rows["person_id"]).reshape(-1).shape[0]) if np.asarray(rows["person_id"]).ndim == 1 else -1
+    if count < 0:
+        raise InvalidInput(f"{what}: key 'person_id' must be 1-D, got shape {np.shape(rows['person_id'])}")
+    if count == 0:
+        raise InvalidInput(f"{what} is empty: no person-frame rows to fit")
+    for key, trailing in {**ROW_KEYS, **{k: v for k, v in OPTIONAL_ROW_KEYS.items() if k in rows}}.items():
+        array = np.asarray(rows[key])
+        if array.shape != (count, *trailing):
+            want = "(" + ", ".join(["M", *map(str, trailing)]) + ")"
+            raise InvalidInput(f"{what}: key '{key}' has shape {array.shape}, expected {want} with M = {count}")
+        if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+            raise InvalidInput(f"{what}: key '{key}' has dtype {array.dtype}, expected numbers")
+        if not np.all(np.isfinite(array)):
+            raise InvalidInput(f"{what}: key '{key}' holds NaN or infinite values")
+    image_size = np.asarray(rows["image_size"])
+    if image_size.shape not in ((2,), (count, 2)) or not np.all(np.isfinite(image_size)) or np.any(image_size <= 0):
+        raise InvalidInput(f"{what}: key 'image_size' must be (2,) or (M, 2) positive [H, W], got {image_size.shape}")
+    if np.any(np.asarray(rows["focal_px"]) <= 0):
+        raise InvalidInput(f"{what}: key 'focal_px' must be positive")
+    keypoints = np.asarray(keypoints_body25)
+    if keypoints.shape != (count, 25, 3):
+        raise InvalidInput(f"keypoints: key 'keypoints_body25' has shape {keypoints.shape}, expected ({count}, 25, 3) "
+                           f"to match the {count} {what} rows")
+    if not np.all(np.isfinite(keypoints)):
+        raise InvalidInput(f"keypoints: key 'keypoints_body25' holds {int(np.sum(~np.isfinite(keypoints)))} "
+                           "NaN or infinite value(s)")
+    person = np.asarray(rows["person_id"]).astype(np.int64)
+    frame = np.asarray(rows["frame_index"]).astype(np.int64)
+    order_ok = np.all((person[1:] > person[:-1]) | ((person[1:] == person[:-1]) & (frame[1:] > frame[:-1])))
+    if not order_ok:
+        raise InvalidInput(f"{what}: rows must be sorted by (person_id, frame_index) with no duplicate pair")
+    return count
+
+
+@dataclass(frozen=True)
+class TemporalLinks:
+    """Row indices of temporal neighbours. pairs (E, 2): consecutive frames of one person; triples (T, 3): three
+    consecutive frames of one person; the `_in_shot` variants additionally stay within one shot."""
+
+    pairs: np.ndarray
+    triples: np.ndarray
+    pairs_in_shot: np.ndarray
+    triples_in_shot: np.ndarray
+
+
+def temporal_links(person_id: np.ndarray, frame_index: np.ndarray, shot_id: np.ndarray) -> TemporalLinks:
+    """Neighbourhoods for the smoothness terms; rows sorted by (person_id, frame_index), frames 1 apart."""
+    person = np.asarray(person_id, dtype=np.int64)
+    frame = np.asarray(frame_index, dtype=np.int64)
+    shot = np.asarray(shot_id, dtype=np.int64)
+    step = (person[1:] == person[:-1]) & (frame[1:] - frame[:-1] == 1)  # row i -> i + 1 is the next frame
+    same_shot = shot[1:] == shot[:-1]
+    first = np.flatnonzero(step)
+    first_in_shot = np.flatnonzero(step & same_shot)
+    double = np.flatnonzero(step[:-1] & step[1:])
+    double_in_shot = np.flatnonzero((step & same_shot)[:-1] & (step & same_shot)[1:])
+
+    def stack(starts: np.ndarray, length: int) -> np.ndarray:
+        return np.stack([starts + k for k in range(length)], axis=1).astype(np.int64).reshape(-1, length)
+
+    return TemporalLinks(stack(first, 2), stack(double, 3), stack(first_in_shot, 2), stack(double_in_shot, 3))
