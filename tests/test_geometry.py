@@ -1,0 +1,74 @@
+"""Rotations and projections against hand-computed values; numpy and torch agree."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from mshot.geometry import camera, rotations, torch_ops
+
+
+def test_quarter_turn_about_z_maps_x_to_y():
+    R = rotations.axis_angle_to_matrix(np.array([0.0, 0.0, np.pi / 2]))
+    np.testing.assert_allclose(R @ [1, 0, 0], [0, 1, 0], atol=1e-12)
+    np.testing.assert_allclose(R, [[0, -1, 0], [1, 0, 0], [0, 0, 1]], atol=1e-12)
+
+
+def test_half_turn_about_x_flips_y_and_z():
+    R = rotations.axis_angle_to_matrix(np.array([np.pi, 0.0, 0.0]))
+    np.testing.assert_allclose(R, np.diag([1.0, -1.0, -1.0]), atol=1e-12)
+    aa = rotations.matrix_to_axis_angle(R)
+    np.testing.assert_allclose(np.abs(aa), [np.pi, 0, 0], atol=1e-6)
+
+
+@pytest.mark.parametrize("angle", [0.0, 1e-7, 0.3, 2.0, np.pi - 1e-6, np.pi])
+def test_axis_angle_round_trip_including_zero_and_pi(angle):
+    axis = np.array([0.3, -0.5, 0.8]) / np.linalg.norm([0.3, -0.5, 0.8])
+    R = rotations.axis_angle_to_matrix(axis * angle)
+    back = rotations.axis_angle_to_matrix(rotations.matrix_to_axis_angle(R))
+    np.testing.assert_allclose(back, R, atol=1e-6)
+
+
+def test_batched_shapes_are_kept():
+    aa = np.random.default_rng(0).normal(size=(4, 5, 3))
+    aa *= 3.0 / np.maximum(np.linalg.norm(aa, axis=-1, keepdims=True), 3.0)  # angles below pi: unique axis-angle
+    R = rotations.axis_angle_to_matrix(aa)
+    assert R.shape == (4, 5, 3, 3)
+    np.testing.assert_allclose(rotations.matrix_to_axis_angle(R), aa, atol=1e-6)
+    np.testing.assert_allclose(R @ np.swapaxes(R, -1, -2), np.broadcast_to(np.eye(3), R.shape), atol=1e-12)
+
+
+def test_orthonormalize_repairs_a_noisy_rotation():
+    R = rotations.axis_angle_to_matrix(np.array([0.1, 0.2, 0.3]))
+    fixed = rotations.orthonormalize(R + 1e-3 * np.ones((3, 3)))
+    np.testing.assert_allclose(fixed @ fixed.T, np.eye(3), atol=1e-12)
+    assert np.linalg.det(fixed) == pytest.approx(1.0)
+
+
+def test_projection_of_a_point_one_metre_right_at_two_metres_depth():
+    # f = 500 px, principal point (320, 240): x = 500 * 1 / 2 + 320 = 570, y = 500 * 0.5 / 2 + 240 = 365.
+    uv = camera.project(np.array([[1.0, 0.5, 2.0]]), 500.0, np.array([320.0, 240.0]))
+    np.testing.assert_allclose(uv, [[570.0, 365.0]])
+
+
+def test_intrinsics_matrix_and_image_centre():
+    K = camera.intrinsics_matrix(1000.0, camera.image_centre(360, 640))
+    np.testing.assert_allclose(K, [[1000, 0, 320], [0, 1000, 180], [0, 0, 1]])
+
+
+def test_torch_rodrigues_matches_numpy_and_has_finite_gradient_at_zero():
+    aa = np.random.default_rng(1).normal(size=(6, 3))
+    np.testing.assert_allclose(torch_ops.axis_angle_to_matrix(torch.tensor(aa)).numpy(),
+                               rotations.axis_angle_to_matrix(aa), atol=1e-10)
+    zero = torch.zeros(1, 3, dtype=torch.float64, requires_grad=True)
+    torch_ops.axis_angle_to_matrix(zero).sum().backward()
+    assert torch.isfinite(zero.grad).all()
+
+
+def test_torch_projection_matches_numpy():
+    points = np.array([[[0.2, -0.1, 3.0], [0.0, 0.0, 1.0]]])
+    expected = camera.project(points, np.array([800.0]), np.array([[320.0, 180.0]]))
+    got = torch_ops.project(torch.tensor(points), torch.tensor([800.0], dtype=torch.float64),
+                            torch.tensor([[320.0, 180.0]], dtype=torch.float64))
+    np.testing.assert_allclose(got.numpy(), expected)
