@@ -16,7 +16,9 @@ from mshot.rpc.server import GrpcServer
 from mshot.rpc.stage import StageRunner
 from mshot.v1 import dataset_pb2_grpc, keypoints_pb2_grpc, multishot_pb2_grpc, tracking_pb2_grpc
 
-OUTPUTS = {"tracking": ["tracklets"], "keypoints": ["keypoints"], "multishot": ["fits"], "dataset": ["dataset", "report"]}
+OUTPUTS = {
+    "tracking": ["tracklets"], "keypoints": ["keypoints"], "multishot": ["fits"], "dataset": ["dataset", "report"],
+}
 SUFFIX = {"dataset": ".tar", "report": ".json"}
 
 

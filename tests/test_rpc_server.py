@@ -7,9 +7,9 @@ import threading
 
 import grpc
 import pytest
+from fake_stages import FakeEngine, start_fake_stage
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from fake_stages import FakeEngine, start_fake_stage
 from mshot.config import ServerConfig
 from mshot.errors import FailedPrecondition
 from mshot.store.local import LocalStore

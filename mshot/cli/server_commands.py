@@ -80,56 +80,70 @@ def wait_serving(addr: str, timeout_s: float, process: subprocess.Popen | None =
     raise Unavailable(f"server at {addr} did not report SERVING within {timeout_s:.0f} s")
 
 
-def start_local_processes(store: str, base_port: int, extra_env: dict[str, str] | None = None,
-                          log_dir: Path | None = None) -> tuple[dict[str, subprocess.Popen], str]:
-    """Start every stage and the orchestrator as `mshot serve` processes; returns (processes, orchestrator addr)."""
-    ports = {"orchestrator": base_port, **{stage: base_port + 1 + i for i, stage in enumerate(STAGES)}}
-    env = {**os.environ, **(extra_env or {}), "MSHOT_STORE": store}
-    for stage in STAGES:
-        env[f"MSHOT_{stage.upper()}_ADDR"] = f"127.0.0.1:{ports[stage]}"
-    processes: dict[str, subprocess.Popen] = {}
-    try:
-        for component in (*STAGES, "orchestrator"):
-            log = open(log_dir / f"{component}.log", "ab") if log_dir else None  # noqa: SIM115 - owned by the child
-            processes[component] = subprocess.Popen(
-                [sys.executable, "-m", "mshot.cli.main", "serve", component],
-                env={**env, "MSHOT_PORT": str(ports[component])}, stdout=log, stderr=log)
-        for component, process in processes.items():
-            wait_serving(f"127.0.0.1:{ports[component]}", 600.0, process)
-    except BaseException:
-        stop_processes(processes)
-        raise
-    return processes, f"127.0.0.1:{ports['orchestrator']}"
+class LocalProcesses:
+    """Every stage and the orchestrator as `mshot serve` child processes on loopback ports."""
 
+    def __init__(self, store: str, base_port: int, extra_env: dict[str, str] | None = None,
+                 log_dir: Path | None = None):
+        self.ports = {"orchestrator": base_port, **{stage: base_port + 1 + i for i, stage in enumerate(STAGES)}}
+        self.env = {**os.environ, **(extra_env or {}), "MSHOT_STORE": store}
+        for stage in STAGES:
+            self.env[f"MSHOT_{stage.upper()}_ADDR"] = f"127.0.0.1:{self.ports[stage]}"
+        self.log_dir = log_dir
+        self.processes: dict[str, subprocess.Popen] = {}
 
-def stop_processes(processes: dict[str, subprocess.Popen], timeout_s: float = 40.0) -> None:
-    for process in processes.values():
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    for process in processes.values():
+    @property
+    def orchestrator_addr(self) -> str:
+        return f"127.0.0.1:{self.ports['orchestrator']}"
+
+    def start(self, component: str, wait_s: float = 600.0) -> None:
+        log = open(self.log_dir / f"{component}.log", "ab") if self.log_dir else None  # noqa: SIM115 - child's
+        self.processes[component] = subprocess.Popen(
+            [sys.executable, "-m", "mshot.cli.main", "serve", component],
+            env={**self.env, "MSHOT_PORT": str(self.ports[component])}, stdout=log, stderr=log)
+        if log:
+            log.close()
+        wait_serving(f"127.0.0.1:{self.ports[component]}", wait_s, self.processes[component])
+
+    def start_all(self) -> None:
         try:
-            process.wait(max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            process.kill()
+            for component in (*STAGES, "orchestrator"):
+                self.start(component)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self, timeout_s: float = 40.0) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for process in self.processes.values():
+            try:
+                process.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def up_command(args: argparse.Namespace) -> int:
     store = args.store or StoreConfig.from_env().location
     log_dir = Path(".mshot/logs")
     log_dir.mkdir(parents=True, exist_ok=True)
-    processes, addr = start_local_processes(store, args.base_port, log_dir=log_dir)
-    print(f"mshot up: orchestrator at {addr}, stages on ports {args.base_port + 1}-{args.base_port + 4}, "
-          f"store {store}, logs in {log_dir}/. Ctrl-C stops everything.", flush=True)
+    local = LocalProcesses(store, args.base_port, log_dir=log_dir)
+    local.start_all()
+    print(f"mshot up: orchestrator at {local.orchestrator_addr}, "
+          f"stages on ports {args.base_port + 1}-{args.base_port + 4}, store {store}, "
+          f"logs in {log_dir}/. Ctrl-C stops everything.", flush=True)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     try:
-        while not stopping and all(p.poll() is None for p in processes.values()):
+        while not stopping and all(p.poll() is None for p in local.processes.values()):
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
-    dead = [name for name, p in processes.items() if p.poll() is not None]
-    stop_processes(processes)
+    dead = [name for name, p in local.processes.items() if p.poll() is not None]
+    local.stop()
     if dead and not stopping:
         raise Unavailable(f"{', '.join(dead)} exited unexpectedly; see {log_dir}/")
     return 0
