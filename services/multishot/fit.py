@@ -314,7 +314,7 @@ def _run_stage(problem: _Problem, names: list[str], stage: str, rho: float, max_
 
     with torch.no_grad():
         previous = float(problem.loss(stage, rho))
-    start = previous
+    start = current = previous
     done = 0
     while done < max_iters:
         optimizer.step(closure)

@@ -1,0 +1,1 @@
+"""2D human pose from models that ship inside their packages (no downloads), in BODY_25 layout."""

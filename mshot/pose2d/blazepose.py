@@ -1,0 +1,90 @@
+"""MediaPipe BlazePose (the full model bundled in mediapipe 0.10.21, offline) run per person crop and mapped
+to OpenPose BODY_25, with the person's segmentation mask.
+
+BlazePose finds one person per image, so each tracked box is cropped (enlarged by `context`), run, and the
+landmarks mapped back to frame pixels. Mapping to BODY_25 (confidences are BlazePose visibilities):
+- direct: nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles, heels, big toes (foot index);
+- synthesized: Neck = midpoint of the shoulders, MidHip = midpoint of the hips (confidence: the lower of the
+  two); small toes = the foot-index point (BlazePose has no small toe) at half its confidence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mshot.errors import FailedPrecondition
+
+# BODY_25 index -> BlazePose landmark index (direct correspondences).
+DIRECT = {0: 0, 2: 12, 3: 14, 4: 16, 5: 11, 6: 13, 7: 15, 9: 24, 10: 26, 11: 28, 12: 23, 13: 25, 14: 27,
+          15: 5, 16: 2, 17: 8, 18: 7, 19: 31, 21: 29, 22: 32, 24: 30}
+MIDPOINTS = {1: (11, 12), 8: (23, 24)}
+SMALL_TOES = {20: 31, 23: 32}
+SYNTHESIZED_BODY25 = (1, 8, 20, 23)
+
+
+def blazepose_to_body25(landmarks_px: np.ndarray, visibility: np.ndarray) -> np.ndarray:
+    """(33, 2) px + (33,) -> (25, 3) x, y px, confidence."""
+    out = np.zeros((25, 3), dtype=np.float32)
+    for body25, bp in DIRECT.items():
+        out[body25] = (*landmarks_px[bp], visibility[bp])
+    for body25, (a, b) in MIDPOINTS.items():
+        out[body25, :2] = (landmarks_px[a] + landmarks_px[b]) / 2
+        out[body25, 2] = min(visibility[a], visibility[b])
+    for body25, bp in SMALL_TOES.items():
+        out[body25] = (*landmarks_px[bp], 0.5 * visibility[bp])
+    return out
+
+
+def crop_window(box_xyxy: np.ndarray, height: int, width: int, context: float) -> tuple[int, int, int, int]:
+    """A square window around the box, enlarged by `context`, clipped to the image: (x0, y0, x1, y1) ints."""
+    x0, y0, x1, y1 = box_xyxy
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    side = max(x1 - x0, y1 - y0) * context
+    wx0, wy0 = int(max(cx - side / 2, 0)), int(max(cy - side / 2, 0))
+    wx1, wy1 = int(min(cx + side / 2, width)), int(min(cy + side / 2, height))
+    return wx0, wy0, max(wx1, wx0 + 1), max(wy1, wy0 + 1)
+
+
+class BlazePoseBody25:
+    """estimate(frame_bgr (H,W,3), boxes_xyxy (K,4)) -> keypoints (K,25,3) px+conf, masks (K,H,W) bool."""
+
+    def __init__(self, context: float = 1.3, crop_size: int = 256, min_detection_confidence: float = 0.3):
+        try:
+            import mediapipe as mp
+
+            self._pose = mp.solutions.pose.Pose(
+                static_image_mode=True, model_complexity=1, enable_segmentation=True,
+                min_detection_confidence=min_detection_confidence)
+        except Exception as exc:  # noqa: BLE001 - any failure to load the bundled model
+            raise FailedPrecondition(f"MediaPipe BlazePose (mediapipe 0.10.21, bundled model) is unavailable: "
+                                     f"{type(exc).__name__}: {exc}") from None
+        self.context = context
+        self.crop_size = crop_size
+
+    def estimate(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import cv2
+
+        height, width = frame_bgr.shape[:2]
+        keypoints = np.zeros((len(boxes_xyxy), 25, 3), dtype=np.float32)
+        masks = np.zeros((len(boxes_xyxy), height, width), dtype=bool)
+        rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+        for k, box in enumerate(np.asarray(boxes_xyxy, dtype=np.float64)):
+            x0, y0, x1, y1 = crop_window(box, height, width, self.context)
+            crop = rgb[y0:y1, x0:x1]
+            scale = self.crop_size / max(crop.shape[:2])
+            resized = cv2.resize(crop, (max(int(crop.shape[1] * scale), 1), max(int(crop.shape[0] * scale), 1)),
+                                 interpolation=cv2.INTER_LINEAR)
+            result = self._pose.process(resized)
+            if result.pose_landmarks is None:
+                continue
+            marks = result.pose_landmarks.landmark
+            xy = np.array([[m.x * crop.shape[1] + x0, m.y * crop.shape[0] + y0] for m in marks])
+            visibility = np.clip(np.array([m.visibility for m in marks]), 0.0, 1.0)
+            keypoints[k] = blazepose_to_body25(xy, visibility)
+            if result.segmentation_mask is not None:
+                seg = cv2.resize(result.segmentation_mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+                masks[k, y0:y1, x0:x1] = seg > 0.5
+        return keypoints, masks
+
+    def close(self) -> None:
+        self._pose.close()

@@ -1,0 +1,105 @@
+"""The CPU tracker: shots (PySceneDetect), people (HOG + BlazePose verification, keypoints and masks),
+association across frames and cuts, gaps filled with predicted rows, initial 3D bodies. Offline, no GPU."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mshot.artifacts.tracklets import save_tracklets
+from mshot.geometry.camera import image_centre
+from mshot.progress import Progress, scaled
+from mshot.shots import detect_shots
+from mshot.video import iter_frames, probe_video
+from services.tracking.cpu.association import AssociationOptions, Associator, Track
+from services.tracking.cpu.detector import PeopleDetector
+from services.tracking.cpu.initial3d import default_focal, fit_initial_bodies
+
+
+@dataclass(frozen=True)
+class CpuTrackerOptions:
+    max_people: int = 0  # 0 = all; else the people seen in most frames
+    max_gap: int = 8  # frames of a gap within a shot filled with predicted rows
+    min_track_frames: int = 5  # shorter confirmed tracks are dropped as noise
+    association: AssociationOptions = AssociationOptions()
+
+
+class CpuTracker:
+    def __init__(self, body_model, detector: PeopleDetector | None = None):
+        self.body_model = body_model
+        self.detector = detector or PeopleDetector()
+
+    def run(self, video: Path, out: Path, options: CpuTrackerOptions, progress: Progress) -> dict:
+        info = probe_video(video)
+        progress(0.0, "detecting shot cuts")
+        frame_shot = detect_shots(video, info.num_frames)
+        associator = Associator(options.association)
+        track_progress = scaled(progress, 0.02, 0.9)
+        for index, frame in iter_frames(video):
+            detections = self.detector.detect(frame)
+            associator.update(index, int(frame_shot[index]), frame, detections)
+            track_progress((index + 1) / info.num_frames, f"frame {index + 1}/{info.num_frames}: "
+                                                           f"{len(detections.boxes_xyxy)} people")
+        tracks = [t for t in associator.confirmed_tracks() if len(t.observations) >= options.min_track_frames]
+        tracks.sort(key=lambda t: -len(t.observations))
+        if options.max_people:
+            tracks = tracks[: options.max_people]
+        tracks.sort(key=lambda t: t.observations[0].frame_index)
+        rows, keypoints = _rows(tracks, frame_shot, info, options.max_gap)
+        if len(rows["person_id"]):
+            progress(0.9, "fitting initial 3D bodies")
+            rows.update(fit_initial_bodies(rows, keypoints, self.body_model, scaled(progress, 0.9, 0.99)))
+        else:
+            rows.update({"global_orient": np.zeros((0, 3)), "body_pose": np.zeros((0, 69)),
+                         "betas": np.zeros((0, 10)), "transl": np.zeros((0, 3))})
+        rows.update({"source": "cpu", "image_size": [info.height, info.width], "fps": info.fps,
+                     "num_frames": info.num_frames, "frame_shot_id": frame_shot, "mask_source": "segmentation"})
+        save_tracklets(out, rows)
+        progress(1.0, f"{len(tracks)} people, {int(frame_shot.max()) + 1} shots")
+        return {"people": len(tracks), "shots": int(frame_shot.max()) + 1, "rows": int(len(rows["person_id"]))}
+
+
+def _rows(tracks: list[Track], frame_shot: np.ndarray, info, max_gap: int) -> tuple[dict, np.ndarray]:
+    """Observed rows per track plus interpolated predicted rows for gaps of <= max_gap frames within a shot."""
+    columns: dict[str, list] = {k: [] for k in ("person_id", "frame_index", "observed", "bbox_xyxy", "det_conf",
+                                               "mask_rle")}
+    keypoints: list[np.ndarray] = []
+    for person_id, track in enumerate(tracks):
+        observations = track.observations
+        for a, b in zip(observations, [*observations[1:], None], strict=True):
+            _append(columns, keypoints, person_id, a.frame_index, True, a.box, a.confidence, a.mask_rle, a.keypoints)
+            if b is None or b.frame_index - a.frame_index - 1 > max_gap:
+                continue
+            if frame_shot[a.frame_index] != frame_shot[b.frame_index]:
+                continue
+            for f in range(a.frame_index + 1, b.frame_index):
+                t = (f - a.frame_index) / (b.frame_index - a.frame_index)
+                box = (1 - t) * a.box + t * b.box
+                _append(columns, keypoints, person_id, f, False, box, 0.0, "", np.zeros((25, 3), np.float32))
+    frame_index = np.asarray(columns["frame_index"], dtype=np.int32)
+    count = len(frame_index)
+    focal = default_focal(info.height, info.width)
+    rows = {
+        "person_id": np.asarray(columns["person_id"], dtype=np.int32), "frame_index": frame_index,
+        "time_s": frame_index / info.fps, "shot_id": frame_shot[frame_index] if count else np.zeros(0, np.int32),
+        "observed": np.asarray(columns["observed"], dtype=bool),
+        "bbox_xyxy": np.asarray(columns["bbox_xyxy"], dtype=np.float32).reshape(count, 4),
+        "det_conf": np.asarray(columns["det_conf"], dtype=np.float32),
+        "mask_rle": np.asarray(columns["mask_rle"], dtype=str) if count else np.zeros(0, dtype="<U1"),
+        "focal_px": np.full(count, focal, np.float32),
+        "principal_px": np.tile(image_centre(info.height, info.width), (count, 1)).astype(np.float32),
+        "image_size": np.array([info.height, info.width]),
+    }
+    return rows, np.asarray(keypoints, dtype=np.float32).reshape(count, 25, 3)
+
+
+def _append(columns, keypoints, person_id, frame_index, observed, box, confidence, mask_rle, kp) -> None:
+    columns["person_id"].append(person_id)
+    columns["frame_index"].append(frame_index)
+    columns["observed"].append(observed)
+    columns["bbox_xyxy"].append(np.asarray(box, dtype=np.float32))
+    columns["det_conf"].append(confidence)
+    columns["mask_rle"].append(mask_rle)
+    keypoints.append(kp)

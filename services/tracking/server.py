@@ -1,0 +1,29 @@
+"""gRPC adapter of the tracking stage: TrackRequest -> engine inputs and options."""
+
+from __future__ import annotations
+
+from mshot.errors import FailedPrecondition
+from mshot.rpc.convert import device_name, optional_ref, ref_from_proto
+from mshot.rpc.stage import StageRunner
+from mshot.v1 import tracking_pb2_grpc
+from services.tracking.engine import TrackingEngine, TrackingOptions, TrackingSettings
+
+SERVICE_NAME = "mshot.v1.Tracking"
+register = tracking_pb2_grpc.add_TrackingServicer_to_server
+
+
+def build_engine() -> TrackingEngine:
+    return TrackingEngine(TrackingSettings.from_env())
+
+
+class Servicer(tracking_pb2_grpc.TrackingServicer):
+    def __init__(self, runner: StageRunner):
+        self.runner = runner
+
+    def Track(self, request, context):
+        inputs = {"video": ref_from_proto(request.video, "video")}
+        if optional_ref(request.options.phalp_results, "options.phalp_results") is not None:
+            raise FailedPrecondition("importing PHALP results is not available in this build")
+        options = TrackingOptions(backend=request.options.backend or "auto", device=device_name(request.options.device),
+                                  max_people=request.options.max_people)
+        yield from self.runner.run(request.job_id, inputs, options, context)
