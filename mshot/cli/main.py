@@ -20,7 +20,6 @@ COMMAND_MODULES = (
     ("services.dataset.cli", "add_commands"),
 )
 IMPORT_MODULES = (
-    ("services.tracking.cli", "add_import_commands"),
     ("services.keypoints.cli", "add_import_commands"),
 )
 

@@ -54,7 +54,13 @@ def write_summary(out: Path, job: dict, paths: dict[str, Path], body_model: Path
         v = summary["video"]
         lines.append(f"video: {v['frames']} frames at {v['fps']:.1f} fps, {v['shots']} shot(s); "
                      f"tracker {v['tracker']}, masks: {v['mask_source']}")
-    lines.append(f"body model: {body_model}")
+    from mshot.body.generate import is_generated
+    from mshot.body.smpl_file import load_smpl_arrays
+
+    generated = is_generated(load_smpl_arrays(body_model))
+    summary["generated_body_model"] = generated
+    lines.append(f"body model: {body_model}" + (" - a GENERATED stand-in, not SMPL: shapes and meshes are not real "
+                                                "bodies; pass a licensed SMPL file for real results" if generated else ""))
     for person in summary["persons"]:
         fit = ""
         if "fitted_frames" in person:

@@ -76,4 +76,7 @@ class PeopleDetector:
                 xs = np.concatenate([xs, points[:, 0]])
                 ys = np.concatenate([ys, points[:, 1]])
                 boxes[k] = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
-        return Detections(boxes.astype(np.float32), scores.astype(np.float32), keypoints, masks)
+        # Two candidates on one person tighten to the same box: keep one.
+        keep = non_max_suppression(boxes, scores, self.nms_iou) if len(boxes) else np.zeros(0, int)
+        return Detections(boxes[keep].astype(np.float32), scores[keep].astype(np.float32), keypoints[keep],
+                          masks[keep])
