@@ -59,8 +59,9 @@ def write_summary(out: Path, job: dict, paths: dict[str, Path], body_model: Path
 
     generated = is_generated(load_smpl_arrays(body_model))
     summary["generated_body_model"] = generated
-    lines.append(f"body model: {body_model}" + (" - a GENERATED stand-in, not SMPL: shapes and meshes are not real "
-                                                "bodies; pass a licensed SMPL file for real results" if generated else ""))
+    note = (" - a GENERATED stand-in, not SMPL: shapes and meshes are not real bodies; pass a licensed SMPL file "
+            "for real results") if generated else ""
+    lines.append(f"body model: {body_model}{note}")
     for person in summary["persons"]:
         fit = ""
         if "fitted_frames" in person:
