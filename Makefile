@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SAMPLE_VIDEO ?= data/sample/multishot_sample.mp4
 OUT ?= out/sample
 
-.PHONY: install run test lint proto bench up clean system-deps
+.PHONY: install run test lint proto bench up clean system-deps sample
 
 $(STAMP): requirements/base.txt requirements/late.txt requirements/dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -35,10 +35,19 @@ BODY_MODEL ?= $(if $(MSHOT_BODY_MODEL),$(MSHOT_BODY_MODEL),$(GENERATED_MODEL))
 $(GENERATED_MODEL): | $(STAMP)
 	$(BIN)/mshot body make-model --out $@
 
-run: install $(if $(MSHOT_BODY_MODEL),,$(GENERATED_MODEL))
+# The sample video: three shots cut from OpenCV's vtest.avi (real pedestrians), fetched from Debian's opencv-doc.
+data/external/vtest.avi:
+	bash scripts/fetch_vtest.sh
+
+$(SAMPLE_VIDEO): data/external/vtest.avi | $(STAMP)
+	$(BIN)/python scripts/make_sample_video.py data/external/vtest.avi $@
+
+sample: $(SAMPLE_VIDEO)
+
+run: install $(SAMPLE_VIDEO) $(if $(MSHOT_BODY_MODEL),,$(GENERATED_MODEL))
 	PYOPENGL_PLATFORM=osmesa $(BIN)/mshot run $(SAMPLE_VIDEO) --out $(OUT) --body-model $(BODY_MODEL)
 
-test: install
+test: install $(SAMPLE_VIDEO)
 	PYOPENGL_PLATFORM=osmesa $(BIN)/python -m pytest -q tests
 
 lint: $(STAMP)
