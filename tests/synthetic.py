@@ -53,8 +53,9 @@ def ground_truth(frames: int = 20, persons: int = 1, seed: int = 0) -> dict:
 def body_outputs(model: BodyModel, gt: dict) -> tuple[np.ndarray, np.ndarray]:
     """(M, V, 3) vertices and (M, 45, 3) joints in camera coordinates."""
     with torch.no_grad():
-        out = model(torch.tensor(gt["global_orient"]), torch.tensor(gt["body_pose"]),
-                    torch.tensor(gt["betas_person"][gt["person_id"]]), torch.tensor(gt["transl"]))
+        t = lambda a: torch.tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
+        out = model(t(gt["global_orient"]), t(gt["body_pose"]), t(gt["betas_person"][gt["person_id"]]),
+                    t(gt["transl"]))
     return out.vertices.numpy(), out.joints.numpy()
 
 
