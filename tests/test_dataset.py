@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from synthetic import body_outputs, ground_truth, write_scene
 
 from mshot.body.generate import write_generated_smpl_model
 from mshot.body.joint_maps import BODY25_TO_SMPLX45
@@ -17,7 +18,6 @@ from mshot.body.model import BodyModel
 from mshot.errors import InvalidInput, NotFound
 from mshot.geometry.camera import project
 from services.dataset.engine import export_dataset, options_with
-from synthetic import body_outputs, ground_truth, write_scene
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from synthetic import body_outputs, ground_truth, write_scene
 
 from mshot.artifacts.fits import load_fits
 from mshot.artifacts.keypoints import KEYPOINTS
@@ -14,7 +15,6 @@ from mshot.body.model import BodyModel
 from mshot.errors import FailedPrecondition, InvalidInput
 from mshot.npzio import load_npz, save_npz
 from services.multishot.engine import MultishotEngine, MultishotOptions, MultishotSettings
-from synthetic import body_outputs, ground_truth, write_scene
 
 
 @pytest.fixture(scope="module")
