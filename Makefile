@@ -53,8 +53,8 @@ test: install $(SAMPLE_VIDEO)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: install
-	$(BIN)/python -m bench
+bench: install $(SAMPLE_VIDEO)
+	PYOPENGL_PLATFORM=osmesa $(BIN)/python -m bench
 
 up: install
 	$(BIN)/mshot up
