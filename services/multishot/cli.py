@@ -8,8 +8,10 @@ from pathlib import Path
 
 def add_commands(subparsers) -> None:
     fit = subparsers.add_parser("fit", help="fit SMPL across shots to tracked people's keypoints")
-    fit.add_argument("tracklets", type=Path, help="tracklets.npz (mshot.tracklets/1)")
-    fit.add_argument("--keypoints", type=Path, required=True, help="keypoints.npz aligned with the tracklets")
+    fit.add_argument("tracklets", type=Path,
+                     help="tracklets.npz (mshot.tracklets/1), or a multishot-reference per-person npz")
+    fit.add_argument("--keypoints", type=Path, default=None,
+                     help="keypoints.npz aligned with the tracklets (not needed for a reference npz)")
     fit.add_argument("--body-model", type=Path, required=True, help="SMPL .pkl/.npz")
     fit.add_argument("--pose-prior", type=Path, default=None, help="SMPLify gmm_08.pkl (default: fallback prior)")
     fit.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
@@ -31,7 +33,8 @@ def fit_command(args: argparse.Namespace) -> int:
     work = args.out.parent / f".{args.out.name}.work"
     work.mkdir(parents=True, exist_ok=True)
     try:
-        fits_path = engine.run({"tracklets": args.tracklets, "keypoints": args.keypoints},
+        inputs = _inputs(args, work)
+        fits_path = engine.run(inputs,
                                MultishotOptions(device=args.device, seed=args.seed), work, lambda f, m="": None)["fits"]
         fits = load_fits(fits_path)
         persons = [int(p) for p in fits["betas_person_id"]]
@@ -56,3 +59,15 @@ def fit_command(args: argparse.Namespace) -> int:
         shutil.rmtree(work, ignore_errors=True)
     print(f"wrote {args.out}: person {person}, {int(rows.sum())} frames, {engine.last_summary}")
     return 0
+
+
+def _inputs(args: argparse.Namespace, work: Path) -> dict[str, Path]:
+    from mshot.errors import InvalidInput
+    from mshot.npzio import load_npz
+    from services.multishot.reference_npz import convert_reference_npz, is_reference_npz
+
+    if is_reference_npz(load_npz(args.tracklets, "tracklets")):
+        return convert_reference_npz(args.tracklets, work)
+    if args.keypoints is None:
+        raise InvalidInput(f"{args.tracklets} is a tracklets artifact: pass its keypoints with --keypoints")
+    return {"tracklets": args.tracklets, "keypoints": args.keypoints}
