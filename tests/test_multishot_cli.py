@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from synthetic import body_outputs, ground_truth
 
 from mshot.body.generate import write_generated_smpl_model
 from mshot.body.joint_maps import BODY25_TO_SMPLX45
@@ -11,7 +12,6 @@ from mshot.body.model import BodyModel
 from mshot.cli.main import main
 from mshot.geometry.camera import project
 from services.multishot.reference_npz import shot_ids
-from synthetic import body_outputs, ground_truth
 
 
 @pytest.fixture(scope="module")

@@ -55,17 +55,19 @@ def upload_video(stub: pipeline_pb2_grpc.PipelineStub, path: Path):
 
 
 def watch(stub: pipeline_pb2_grpc.PipelineStub, job_id: str, show_progress: bool = True) -> pipeline_pb2.Job:
-    """Follow a job to its end, with one progress bar per stage; reconnects if the stream drops."""
-    from tqdm import tqdm
-
-    bars: dict[str, tqdm] = {}
+    """Follow a job to its end, with one progress bar per stage on a terminal (one line per stage change and
+    quarter of progress otherwise); reconnects if the stream drops."""
+    bars: dict = {}
+    lines: dict[str, tuple] = {}
     job = None
     try:
         while job is None or job.state not in TERMINAL:
             try:
                 for job in stub.WatchJob(pipeline_pb2.JobId(job_id=job_id)):
-                    if show_progress:
+                    if show_progress and sys.stderr.isatty():
                         _draw(bars, job)
+                    elif show_progress:
+                        _print_changes(lines, job)
             except grpc.RpcError as exc:
                 if exc.code() != grpc.StatusCode.UNAVAILABLE:
                     raise error_from_rpc(exc, f"watching job {job_id}") from None
@@ -73,6 +75,16 @@ def watch(stub: pipeline_pb2_grpc.PipelineStub, job_id: str, show_progress: bool
         for bar in bars.values():
             bar.close()
     return job
+
+
+def _print_changes(last: dict[str, tuple], job: pipeline_pb2.Job) -> None:
+    for status in job.stages:
+        state = pipeline_pb2.StageState.Name(status.state).removeprefix("STAGE_STATE_").lower()
+        key = (state, int(status.fraction * 4), status.attempts)
+        if last.get(status.stage) != key:
+            last[status.stage] = key
+            print(f"{status.stage:>9}: {state} {status.fraction:4.0%} {status.message}"[:100], file=sys.stderr,
+                  flush=True)
 
 
 def _draw(bars: dict, job: pipeline_pb2.Job) -> None:
