@@ -1,8 +1,14 @@
 """The keypoints stage's engine: video + tracklets in, keypoints.npz out (`mshot.keypoints/1`).
 
-Backends: `cpu` (BlazePose per tracklet box, offline) and the OpenPose JSON importer (when an `openpose_json`
-input - a folder or .zip of OpenPose output - comes with the request). The OpenPose binary and OpenCV-DNN
-backends are not part of this build: asking for them fails with FAILED_PRECONDITION.
+Backends (services/keypoints/backends/): `openpose` (the OpenPose binary), `opencv-dnn` (OpenPose's BODY_25
+Caffe model through cv2.dnn) and `cpu` (BlazePose per tracked box, offline). `auto` picks `openpose` when a
+binary is configured, else `opencv-dnn` when the model folder holds the BODY_25 Caffe files, else `cpu`.
+An `openpose_json` input (a folder or .zip of OpenPose JSON output) bypasses the backends: it is imported.
+Detections are matched to the tracked persons by services/keypoints/association.py.
+
+Settings (environment): MSHOT_KEYPOINTS_BACKEND (auto|cpu|opencv-dnn|openpose), MSHOT_OPENPOSE_BIN,
+MSHOT_OPENPOSE_MODEL_DIR (OpenPose `models/` folder), MSHOT_OPENPOSE_MODEL_SHA256 (optional checksum of
+pose_iter_584000.caffemodel), MSHOT_DEVICE (auto|cpu|cuda; opencv-dnn only, the binary uses its own build).
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from mshot.artifacts.keypoints import save_keypoints
 from mshot.artifacts.tracklets import load_tracklets
@@ -19,17 +27,45 @@ from mshot.store import sha256_file
 from services.keypoints.association import associate
 
 BACKENDS = ("auto", "cpu", "opencv-dnn", "openpose")
+DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
 class KeypointsSettings:
     backend: str = "auto"
+    openpose_bin: str = ""
+    openpose_model_dir: str = ""
+    openpose_model_sha256: str = ""
+    device: str = "auto"
 
     @classmethod
     def from_env(cls) -> KeypointsSettings:
-        backend = os.environ.get("MSHOT_KEYPOINTS_BACKEND", "auto") or "auto"
-        _check_backend(backend, FailedPrecondition, "MSHOT_KEYPOINTS_BACKEND")
-        return cls(backend)
+        settings = cls(backend=os.environ.get("MSHOT_KEYPOINTS_BACKEND", "") or "auto",
+                       openpose_bin=os.environ.get("MSHOT_OPENPOSE_BIN", ""),
+                       openpose_model_dir=os.environ.get("MSHOT_OPENPOSE_MODEL_DIR", ""),
+                       openpose_model_sha256=os.environ.get("MSHOT_OPENPOSE_MODEL_SHA256", ""),
+                       device=os.environ.get("MSHOT_DEVICE", "") or "auto")
+        _check_choice(settings.backend, BACKENDS, FailedPrecondition, "MSHOT_KEYPOINTS_BACKEND")
+        _check_choice(settings.device, DEVICES, FailedPrecondition, "MSHOT_DEVICE")
+        return settings
+
+    def resolve(self, backend: str) -> str:
+        """A concrete backend name for `backend` ('auto' or '' -> the configured one, then by availability)."""
+        if backend in ("", "auto"):
+            backend = self.backend
+        if backend != "auto":
+            return backend
+        if self.openpose_bin:
+            return "openpose"
+        if self.openpose_model_dir:
+            from services.keypoints.backends.opencv_dnn import find_model_files
+
+            try:
+                find_model_files(Path(self.openpose_model_dir))
+                return "opencv-dnn"
+            except FailedPrecondition:
+                pass
+        return "cpu"
 
 
 @dataclass(frozen=True)
@@ -38,13 +74,34 @@ class KeypointsOptions:
     device: str = "auto"
 
 
-def _check_backend(backend: str, error, what: str) -> str:
-    if backend not in BACKENDS:
-        raise error(f"{what}={backend!r}: choose one of {', '.join(BACKENDS)}")
-    if backend in ("opencv-dnn", "openpose"):
-        raise FailedPrecondition(f"the {backend} keypoints backend is not available in this build; use 'cpu' or "
-                                 "import OpenPose JSON")
-    return "cpu"
+def _check_choice(value: str, choices: tuple[str, ...], error, what: str) -> str:
+    if value not in choices:
+        raise error(f"{what}={value!r}: choose one of {', '.join(choices)}")
+    return value
+
+
+def build_backend(name: str, settings: KeypointsSettings, device: str):
+    """Construct a backend (models loaded now); FailedPrecondition naming what is missing."""
+    if name == "cpu":
+        from services.keypoints.backends.cpu import CpuBackend
+
+        return CpuBackend()
+    if name == "opencv-dnn":
+        from services.keypoints.backends.opencv_dnn import OpenCvDnnBackend
+
+        if not settings.openpose_model_dir:
+            raise FailedPrecondition("the opencv-dnn backend needs MSHOT_OPENPOSE_MODEL_DIR (folder holding "
+                                     "pose/body_25/pose_deploy.prototxt and pose_iter_584000.caffemodel)")
+        return OpenCvDnnBackend(Path(settings.openpose_model_dir), "cuda" if device == "cuda" else "cpu",
+                                settings.openpose_model_sha256)
+    if name == "openpose":
+        from services.keypoints.backends.openpose import OpenPoseBinaryBackend
+
+        if not settings.openpose_bin:
+            raise FailedPrecondition("the openpose backend needs MSHOT_OPENPOSE_BIN (path of openpose.bin)")
+        model_dir = Path(settings.openpose_model_dir) if settings.openpose_model_dir else None
+        return OpenPoseBinaryBackend(settings.openpose_bin, model_dir)
+    raise InvalidInput(f"backend={name!r}: choose one of {', '.join(BACKENDS)}")
 
 
 def write_keypoints(out: Path, tracklets: dict, tracklets_path: Path, det_frame_index, det_keypoints,
@@ -63,13 +120,20 @@ class KeypointsEngine:
     name = "keypoints"
 
     def __init__(self, settings: KeypointsSettings):
-        from mshot.pose2d.blazepose import BlazePoseBody25
-
         self.settings = settings
-        self.pose = BlazePoseBody25()
+        self.default_backend = settings.resolve("auto")
+        self._backends = {self.default_backend: build_backend(self.default_backend, settings, settings.device)}
+
+    def _backend(self, options: KeypointsOptions):
+        name = _check_choice(self.settings.resolve(options.backend), BACKENDS, InvalidInput, "backend")
+        device = options.device if options.device not in ("", "auto") else self.settings.device
+        _check_choice(device, DEVICES, InvalidInput, "device")
+        key = name if device in ("auto", self.settings.device) else f"{name}@{device}"
+        if key not in self._backends:
+            self._backends[key] = build_backend(name, self.settings, device)
+        return self._backends[key]
 
     def run(self, inputs: dict[str, Path], options: KeypointsOptions, workdir: Path, progress: Progress) -> dict:
-        from services.keypoints.cpu_backend import detect_on_boxes
         from services.keypoints.openpose_import import read_openpose
 
         for name in ("video", "tracklets"):
@@ -80,17 +144,18 @@ class KeypointsEngine:
             frames, keypoints = read_openpose(inputs["openpose_json"], int(tracklets["num_frames"]))
             source = "openpose-import"
         else:
-            backend = options.backend if options.backend not in ("", "auto") else self.settings.backend
-            _check_backend(backend if backend != "auto" else "cpu", InvalidInput, "backend")
-            frames, keypoints = detect_on_boxes(self.pose, inputs["video"], tracklets, scaled(progress, 0.0, 0.95))
-            source = "cpu"
+            backend = self._backend(options)
+            frames, keypoints = backend.detect(Path(inputs["video"]), tracklets, workdir, scaled(progress, 0.0, 0.95))
+            source = backend.name
+        progress(0.96, "matching detections to tracked persons")
         out = write_keypoints(workdir / "keypoints.npz", tracklets, inputs["tracklets"], frames, keypoints, source)
-        matched = int((tracklets["observed"].astype(bool)).sum())
-        self.last_summary = {"backend": source, "detections": int(len(frames)), "observed_rows": matched}
-        progress(1.0, f"{len(frames)} detections")
+        observed = int(np.asarray(tracklets["observed"]).astype(bool).sum())
+        with np.load(out, allow_pickle=False) as written:
+            matched = int((written["match_score"] > 0).sum())
+        self.last_summary = {"backend": source, "detections": int(len(frames)), "observed_rows": observed,
+                             "matched_rows": matched}
+        progress(1.0, f"{len(frames)} detections, {matched} of {observed} observed person-frames matched")
         return {"keypoints": out}
 
     def summarize(self, outputs: dict) -> dict:
         return getattr(self, "last_summary", {})
-
-
