@@ -58,7 +58,9 @@ for component in "${COMPONENTS[@]}"; do
   image="localhost/mshot-$component:$TAG"
   user=$(podman image inspect --format '{{.Config.User}}' "$image")
   [ "$user" = "10001:10001" ] || { log "$image runs as '$user', not 10001:10001"; exit 1; }
-  found=$(podman run --rm --entrypoint /bin/sh "$image" -c \
+  ids=$(podman run --rm --no-healthcheck --entrypoint id "$image")
+  [ "$ids" = "uid=10001(mshot) gid=10001(mshot) groups=10001(mshot)" ] || { log "$image: id says $ids"; exit 1; }
+  found=$(podman run --rm --no-healthcheck --entrypoint /bin/sh "$image" -c \
     "find / -xdev -type f \( -iname '*smpl*.pkl' -o -iname 'basicModel*' -o -iname 'gmm_08.pkl' \
        -o -iname '*.caffemodel' -o -iname 'hmar*.pth' \) 2>/dev/null" || true)
   [ -z "$found" ] || { log "$image contains licensed model files: $found"; exit 1; }
@@ -89,9 +91,10 @@ for stage in tracking keypoints multishot dataset; do
 done
 for component in tracking keypoints multishot dataset orchestrator; do
   podman rm -f "mshot-smoke-$component" >/dev/null 2>&1 || true
-  # As in k8s/base: read-only root, writable /tmp and /scratch, the body model mounted read-only.
-  podman run -d --name "mshot-smoke-$component" --network host --read-only \
-    --tmpfs /tmp:rw,mode=1777 --tmpfs /scratch:rw,mode=1777 \
+  # As in k8s/base: read-only root, writable /tmp and /scratch (emptyDirs there), the body model read-only.
+  rm -rf "$WORK/scratch/$component" && mkdir -p "$WORK/scratch/$component" && chown 10001:10001 "$WORK/scratch/$component"
+  podman run -d --name "mshot-smoke-$component" --network host --read-only --no-healthcheck \
+    --tmpfs /tmp:rw,mode=1777 --volume "$(realpath "$WORK/scratch/$component"):/scratch" \
     --volume "$(realpath "$WORK/models"):/models:ro" \
     "${common_env[@]}" --env "MSHOT_PORT=${port[$component]}" \
     "localhost/mshot-$component:$TAG" >/dev/null

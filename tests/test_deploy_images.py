@@ -69,6 +69,9 @@ def test_image_serves_its_component_as_non_root_on_its_port(component, dockerfil
     assert steps["ENTRYPOINT"] == '["mshot", "serve"]'
     assert steps["CMD"] == f'["{component}"]'
     assert steps["USER"] == "10001:10001"
+    user_setup = " ".join(args for word, args in final_stage(dockerfile) if word == "RUN")
+    assert "groupadd --system --gid 10001 mshot" in user_setup, "USER's group must exist by that id"
+    assert "useradd --system --uid 10001 --gid 10001" in user_setup
     assert steps["EXPOSE"] == str(DEFAULT_PORTS[component])
     assert f"MSHOT_PORT={DEFAULT_PORTS[component]}" in steps["ENV"]
     assert "MSHOT_HOST=0.0.0.0" in steps["ENV"]
