@@ -33,6 +33,7 @@ def _write(folder, frame, people, version=1.3):
 def test_folder_and_zip_import_give_detections_per_frame(tmp_path):
     folder = tmp_path / "json"
     _write(folder, 0, [_person(10, 10), _person(100, 10)])
+    _write(folder, 1, [])  # OpenPose writes a file with no people for a frame where it finds nobody
     _write(folder, 2, [_person(50, 20)])
     frames, keypoints = read_openpose(folder, num_frames=3)
     np.testing.assert_array_equal(frames, [0, 0, 2])

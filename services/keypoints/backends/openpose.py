@@ -56,7 +56,7 @@ class OpenPoseBinaryBackend:
         command = [str(self.binary), "--image_dir", str(image_dir), "--model_pose", "BODY_25",
                    "--write_json", str(json_dir), "--display", "0", "--render_pose", "0"]
         if self.model_dir is not None:
-            command += ["--model_folder", str(self.model_dir)]
+            command += ["--model_folder", str(self.model_dir).rstrip("/") + "/"]  # OpenPose appends "pose/..."
         return command + list(self.extra_args)
 
     def detect(self, video: Path, tracklets: dict, workdir: Path,
@@ -77,7 +77,7 @@ class OpenPoseBinaryBackend:
             self._run(image_dir, json_dir, total, workdir / "openpose.log", progress)
         finally:
             shutil.rmtree(image_dir, ignore_errors=True)
-        return read_openpose(json_dir, int(tracklets["num_frames"]))
+        return read_openpose(json_dir, int(tracklets["num_frames"]), contiguous=False)
 
     def _run(self, image_dir: Path, json_dir: Path, total: int, log_path: Path, progress: Progress) -> None:
         started = time.monotonic()
