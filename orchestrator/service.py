@@ -52,7 +52,10 @@ class PipelineService(pipeline_pb2_grpc.PipelineServicer):
         tmp, sha256, size = spool_chunks(chunks, self.scratch, self.config.max_upload_bytes)
         try:
             check_upload(sha256, size, header.sha256 or None, header.size_bytes or None)
-            self._probe_and_record(tmp, sha256)
+            try:
+                self._probe_and_record(tmp, sha256)
+            except InvalidInput as exc:
+                raise InvalidInput(exc.message.replace(str(tmp), f"uploaded file '{header.filename}'")) from None
             media_type = header.media_type or "video/mp4"
             renamed = tmp.with_name(f"upload-{sha256}{Path(header.filename).suffix}")
             tmp.rename(renamed)

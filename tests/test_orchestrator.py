@@ -162,6 +162,9 @@ def test_a_file_that_is_not_a_video_is_refused_at_upload(cluster, tmp_path):
     fake.write_text("this is not a video")
     with pytest.raises(InvalidInput):
         upload_video(cluster.stub, fake)
+    # the message names the file the user sent, not a server-side temporary path
+    with pytest.raises(InvalidInput, match="notes.mp4"):
+        upload_video(cluster.stub, fake)
 
 
 def test_upload_over_the_limit_is_resource_exhausted(tmp_path, video):
