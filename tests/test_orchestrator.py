@@ -190,3 +190,36 @@ def test_reference_whose_key_does_not_match_its_hash_is_invalid(cluster):
     with pytest.raises(grpc.RpcError) as info:
         cluster.stub.SubmitJob(pipeline_pb2.SubmitJobRequest(video=ref))
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_presigned_upload_to_s3_then_submit_verifies_the_bytes(tmp_path, video, s3_config):
+    import urllib.request
+
+    from mshot.store import open_store
+
+    store = open_store(s3_config)
+    c = Cluster.__new__(Cluster)
+    c.tmp_path, c.store, c.stages, c.engines = tmp_path, store, {}, {}
+    for name in STAGES:
+        c.stages[name], c.engines[name] = start_fake_stage(name, store)
+    c.addresses = {name: f"127.0.0.1:{server.port}" for name, server in c.stages.items()}
+    c.start_orchestrator()
+    try:
+        data = video.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        grant = c.stub.CreateUploadUrl(pipeline_pb2.CreateUploadUrlRequest(sha256=digest, size_bytes=len(data)))
+
+        def put(body: bytes) -> None:
+            request = urllib.request.Request(grant.url, data=body, method="PUT",
+                                             headers={"Content-Type": "application/octet-stream"})
+            urllib.request.urlopen(request).close()
+
+        put(b"not the video")
+        with pytest.raises(grpc.RpcError) as info:
+            c.stub.SubmitJob(pipeline_pb2.SubmitJobRequest(video=grant.video))
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        put(data)
+        job = c.stub.SubmitJob(pipeline_pb2.SubmitJobRequest(video=grant.video))
+        assert watch(c.stub, job.job_id, show_progress=False).state == pipeline_pb2.JOB_STATE_SUCCEEDED
+    finally:
+        c.close()
