@@ -17,7 +17,8 @@ class CpuBackend:
     name = "cpu"
 
     def __init__(self) -> None:
-        self.pose = BlazePoseBody25()  # FailedPrecondition when mediapipe's bundled model is unavailable
+        # FailedPrecondition when mediapipe's bundled model is unavailable; masks are not needed here
+        self.pose = BlazePoseBody25(with_masks=False)
 
     def detect(self, video: Path, tracklets: dict, workdir: Path,
                progress: Progress) -> tuple[np.ndarray, np.ndarray]:

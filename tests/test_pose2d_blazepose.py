@@ -1,0 +1,83 @@
+"""BlazePose per person crop -> BODY_25 (mshot/pose2d/blazepose.py): the landmark mapping (person-centric left
+and right), the crop window, the real model on real footage (the sample video, built from OpenCV's vtest.avi by
+`make sample`), and the error when the bundled model cannot be loaded."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mshot.errors import FailedPrecondition
+from mshot.pose2d.blazepose import BlazePoseBody25, blazepose_to_body25, crop_window
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "multishot_sample.mp4"
+# Three walkers in frame 0 of the sample video (boxes from the CPU tracker's detector), px xyxy.
+SAMPLE_BOXES = np.array([[416, 11, 441, 74], [212, 64, 236, 137], [533, 81, 570, 149]], float)
+
+
+def test_each_body25_joint_takes_the_same_sided_blazepose_landmark():
+    landmarks = np.stack([np.arange(33), np.zeros(33)], axis=1).astype(float)  # x = landmark index
+    body25 = blazepose_to_body25(landmarks, np.ones(33))
+    # BlazePose: 2 left eye, 5 right eye, 7 left ear, 8 right ear, 11/12 shoulders L/R, 13/14 elbows, 15/16 wrists,
+    # 23/24 hips, 25/26 knees, 27/28 ankles, 29/30 heels, 31/32 foot index (big toe)
+    expected = {0: 0, 2: 12, 3: 14, 4: 16, 5: 11, 6: 13, 7: 15, 9: 24, 10: 26, 11: 28, 12: 23, 13: 25, 14: 27,
+                15: 5, 16: 2, 17: 8, 18: 7, 19: 31, 21: 29, 22: 32, 24: 30, 1: 11.5, 8: 23.5, 20: 31, 23: 32}
+    for joint, x in expected.items():
+        assert body25[joint, 0] == pytest.approx(x), joint
+
+
+def test_crop_window_is_a_square_around_the_box_enlarged_and_clipped():
+    assert crop_window(np.array([100.0, 50, 120, 90]), 360, 640, 1.5) == (80, 40, 140, 100)  # side 40 * 1.5
+    assert crop_window(np.array([0.0, 0, 20, 40]), 360, 640, 1.5) == (0, 0, 40, 50)  # clipped at the corner
+
+
+@pytest.fixture(scope="module")
+def sample_frame():
+    if not SAMPLE.is_file():
+        pytest.skip(f"{SAMPLE} not built (make sample)")
+    from mshot.video import read_frame
+
+    return read_frame(SAMPLE, 0)
+
+
+@pytest.fixture(scope="module")
+def pose():
+    model = BlazePoseBody25()
+    yield model
+    model.close()
+
+
+def test_real_walkers_get_plausible_body25_poses_inside_their_boxes(sample_frame, pose):
+    keypoints, masks = pose.estimate(sample_frame, SAMPLE_BOXES)
+    assert keypoints.shape == (3, 25, 3) and masks.shape == (3, 360, 640)
+    for person, box in zip(keypoints, SAMPLE_BOXES, strict=True):
+        assert (person[:, 2] > 0.5).sum() >= 18
+        width, height = box[2] - box[0], box[3] - box[1]
+        assert (person[:, 0] > box[0] - 0.3 * width).all() and (person[:, 0] < box[2] + 0.3 * width).all()
+        assert (person[:, 1] > box[1] - 0.2 * height).all() and (person[:, 1] < box[3] + 0.2 * height).all()
+        assert person[0, 1] < person[8, 1] < min(person[11, 1], person[14, 1])  # nose above hips above ankles
+        np.testing.assert_allclose(person[1, :2], (person[2, :2] + person[5, :2]) / 2, atol=1e-3)  # neck
+    inside = [masks[k, int(b[1]):int(b[3]), int(b[0]):int(b[2])].mean() for k, b in enumerate(SAMPLE_BOXES)]
+    assert min(inside) > 0.2 and masks.mean() < 0.01  # each mask covers its walker, not the frame
+
+
+def test_without_masks_the_keypoints_are_the_same_and_no_box_gives_no_people(sample_frame, pose):
+    fast = BlazePoseBody25(with_masks=False)
+    try:
+        keypoints, masks = fast.estimate(sample_frame, SAMPLE_BOXES[:1])
+        reference, _ = pose.estimate(sample_frame, SAMPLE_BOXES[:1])
+        np.testing.assert_allclose(keypoints[..., :2], reference[..., :2], atol=2.0)
+        assert not masks.any()
+        empty, no_masks = fast.estimate(sample_frame, np.zeros((0, 4)))
+        assert empty.shape == (0, 25, 3) and no_masks.shape == (0, 360, 640)
+    finally:
+        fast.close()
+
+
+def test_missing_mediapipe_is_a_failed_precondition(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mediapipe", None)
+    with pytest.raises(FailedPrecondition, match="BlazePose"):
+        BlazePoseBody25()
