@@ -11,7 +11,7 @@ import pytest
 
 from mshot.artifacts.masks import encode_mask
 from mshot.errors import InvalidInput, NotFound
-from services.keypoints.association import associate, inside_fraction, match_frame
+from services.keypoints.association import associate, fit_score, match_frame
 from services.keypoints.openpose_import import read_openpose
 
 
@@ -75,12 +75,13 @@ def test_frames_beyond_the_video_empty_folders_and_missing_folders(tmp_path):
         read_openpose(tmp_path / "missing")
 
 
-def test_inside_fraction_weighs_by_confidence():
+def test_fit_score_weighs_by_confidence():
     mask = np.zeros((50, 50), bool)
     mask[:, :25] = True
     keypoints = np.array([[10, 10, 1.0], [40, 10, 0.5], [0, 0, 0.0]])
-    # confidence-weighted inside 1/1.5, plain fraction inside 1/2 -> mean 0.5833
-    assert inside_fraction(keypoints, mask, None) == pytest.approx(0.5 * (1 / 1.5) + 0.5 * 0.5)
+    # confidence-weighted inside P = 1/1.5, plain fraction inside R = 1/2 -> 2PR / (P + R) = 4/7;
+    # the keypoints' box (10, 10)-(40, 10) has no area: IoU term 0
+    assert fit_score(keypoints, mask, np.array([0, 0, 25, 50.0])) == pytest.approx(0.9 * 4 / 7)
 
 
 def test_detections_go_to_the_person_whose_mask_holds_them_and_strays_stay_unmatched():

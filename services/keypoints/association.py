@@ -1,10 +1,23 @@
-"""Matching each frame's detected people (BODY_25) to the tracked persons, as the multishot reference's
-preprocessing does with masks: a detection fits a person by the confidence-weighted fraction of its keypoints
-inside the person's mask and the plain fraction inside; Hungarian assignment with a floor on that score.
-Persons without a mask (mask_rle '') are matched with their box (enlarged by 10 %) instead."""
+"""Matching each frame's detected people (BODY_25) to the tracked persons, after the multishot reference's
+preprocessing (optimization/process_phalp.py), which matches OpenPose people to PHALP masks.
+
+Score of detection d for person p, in [0, 1]:
+- precision P = confidence-weighted fraction of d's confident keypoints (confidence > MIN_CONFIDENCE) inside
+  p's region, recall R = plain fraction of those keypoints inside; fit = 2PR / (P + R) (the reference combines
+  the same two fractions harmonically, with R over all 25 joints: here over the detected ones, so a half-visible
+  person is not penalised for the joints nobody could see);
+- region = p's mask (`mask_rle`) dilated by 3 % of its box height (at least 2 px), so a wrist or toe on the
+  silhouette's edge counts as inside; a person without a mask ('' - e.g. mask_source `box` or `none`) uses its
+  box enlarged by 5 % per side instead;
+- score = 0.9 fit + 0.1 IoU(box of d's confident keypoints, p's box): breaks ties between overlapping regions.
+Assignment: Hungarian on the scores of each frame, with pairs scoring below MIN_SCORE (the cost cap) set to 0
+before the assignment and refused after it. Unmatched detections stay on record (det_person_id -1), unmatched
+persons get zero keypoints and match_score 0. Only observed (not coasting) rows take part.
+"""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -12,39 +25,67 @@ from mshot.artifacts.masks import decode_mask
 
 MIN_SCORE = 0.5
 MIN_CONFIDENCE = 0.1
+MASK_TOLERANCE = 0.03  # of the box height
+BOX_MARGIN = 0.05  # of the box size, per side
 
 
-def inside_fraction(keypoints: np.ndarray, region: np.ndarray | None, box: np.ndarray) -> float:
-    """Score in [0, 1]: mean of (confidence-weighted fraction inside, fraction inside) of confident keypoints."""
+def person_region(mask_rle: str, box: np.ndarray, height: int, width: int) -> np.ndarray | None:
+    """The person's mask dilated by MASK_TOLERANCE of its box height, or None without a mask."""
+    if not mask_rle:
+        return None
+    mask = decode_mask(mask_rle, height, width).astype(np.uint8)
+    radius = max(2, int(round(MASK_TOLERANCE * float(box[3] - box[1]))))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    return cv2.dilate(mask, kernel).astype(bool)
+
+
+def inside(xy: np.ndarray, region: np.ndarray | None, box: np.ndarray) -> np.ndarray:
+    """(N, 2) px -> (N,) bool: in the region (pixel containing the point), or in the enlarged box."""
+    if region is not None:
+        h, w = region.shape
+        xi, yi = np.floor(xy[:, 0] + 0.5).astype(int), np.floor(xy[:, 1] + 0.5).astype(int)
+        ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+        out = np.zeros(len(xy), dtype=bool)
+        out[ok] = region[yi[ok], xi[ok]]
+        return out
+    x0, y0, x1, y1 = box
+    mx, my = BOX_MARGIN * (x1 - x0), BOX_MARGIN * (y1 - y0)
+    return (xy[:, 0] >= x0 - mx) & (xy[:, 0] <= x1 + mx) & (xy[:, 1] >= y0 - my) & (xy[:, 1] <= y1 + my)
+
+
+def fit_score(keypoints: np.ndarray, region: np.ndarray | None, box: np.ndarray) -> float:
+    """Score in [0, 1] of one detection (25, 3) for one person (module docstring)."""
     confident = keypoints[:, 2] > MIN_CONFIDENCE
     if not confident.any():
         return 0.0
     xy, conf = keypoints[confident, :2], keypoints[confident, 2]
-    if region is not None:
-        h, w = region.shape
-        xi = np.clip(np.round(xy[:, 0]).astype(int), 0, w - 1)
-        yi = np.clip(np.round(xy[:, 1]).astype(int), 0, h - 1)
-        inside = region[yi, xi] & (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
-    else:
-        x0, y0, x1, y1 = box
-        mx, my = 0.05 * (x1 - x0), 0.05 * (y1 - y0)
-        inside = (xy[:, 0] >= x0 - mx) & (xy[:, 0] <= x1 + mx) & (xy[:, 1] >= y0 - my) & (xy[:, 1] <= y1 + my)
-    return 0.5 * float((conf * inside).sum() / conf.sum()) + 0.5 * float(inside.mean())
+    hit = inside(xy, region, box)
+    precision = float((conf * hit).sum() / conf.sum())
+    recall = float(hit.mean())
+    fit = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return 0.9 * fit + 0.1 * _box_iou(np.array([*xy.min(0), *xy.max(0)]), np.asarray(box, dtype=float))
+
+
+def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
+    return float(w * h / union) if union > 0 else 0.0
 
 
 def match_frame(detections: np.ndarray, masks_rle: list[str], boxes: np.ndarray,
                 image_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """detections (D, 25, 3); per person mask RLE ('' = none) and box (P, 4).
-    Returns (person index per detection (D,), -1 unmatched; score per detection (D,))."""
+    Returns (person index per detection (D,), -1 unmatched; score per detection (D,), 0 unmatched)."""
     height, width = image_size
-    regions = [decode_mask(rle, height, width) if rle else None for rle in masks_rle]
-    scores = np.array([[inside_fraction(d, regions[p], boxes[p]) for p in range(len(boxes))] for d in detections])
+    regions = [person_region(rle, box, height, width) for rle, box in zip(masks_rle, boxes, strict=True)]
+    scores = np.array([[fit_score(d, regions[p], boxes[p]) for p in range(len(boxes))] for d in detections])
     assigned = np.full(len(detections), -1, dtype=np.int64)
     best = np.zeros(len(detections), dtype=np.float32)
     if scores.size:
-        rows, cols = linear_sum_assignment(-scores)
-        for r, c in zip(rows, cols, strict=True):
-            if scores[r, c] >= MIN_SCORE:
+        capped = np.where(scores >= MIN_SCORE, scores, 0.0)
+        for r, c in zip(*linear_sum_assignment(-capped), strict=True):
+            if capped[r, c] > 0:
                 assigned[r], best[r] = c, scores[r, c]
     return assigned, best
 
@@ -57,7 +98,7 @@ def associate(tracklets: dict, det_frame_index: np.ndarray, det_keypoints: np.nd
     match_score = np.zeros(rows, dtype=np.float32)
     det_person = np.full(len(det_frame_index), -1, dtype=np.int32)
     image_size = tuple(int(v) for v in tracklets["image_size"])
-    observed = tracklets["observed"].astype(bool)
+    observed = np.asarray(tracklets["observed"]).astype(bool)
     for frame in np.unique(det_frame_index):
         dets = np.flatnonzero(det_frame_index == frame)
         persons = np.flatnonzero((tracklets["frame_index"] == frame) & observed)
