@@ -88,9 +88,13 @@ def test_image_installs_only_from_its_own_hashed_locks(component, dockerfile):
     for lock in locks:
         assert (ROOT / lock).is_file(), lock
         assert lock_pins(ROOT / lock), lock
-    installs = [args for word, args in steps if word == "RUN" and "install_venv.sh /src" in args]
-    assert len(installs) == 1
-    assert [f"/tmp/lock/{Path(lock).name}" for lock in locks] == installs[0].split("install_venv.sh /src ")[1].split()
+    deps = [args for word, args in steps if word == "RUN" and "install_venv.sh deps " in args]
+    assert len(deps) == 1
+    assert [f"/tmp/lock/{Path(lock).name}" for lock in locks] == deps[0].split("install_venv.sh deps ")[1].split()
+    packages = [i for i, (word, args) in enumerate(steps) if word == "RUN" and args == "install_venv.sh package /src"]
+    source_copies = [i for i, (word, args) in enumerate(steps) if word == "COPY" and args.endswith("/src/mshot")]
+    assert len(packages) == 1 and len(source_copies) == 1
+    assert steps.index(("RUN", deps[0])) < source_copies[0] < packages[0], "dependencies cached apart from sources"
     install_script = (ROOT / "docker" / "install_venv.sh").read_text()
     assert "--require-hashes --no-deps -r" in install_script
 
