@@ -84,7 +84,7 @@ def test_binary_runs_on_the_observed_frames_with_body25_json_flags_and_results_a
     np.testing.assert_array_equal(data["det_frame_index"], [1, 2, 4])  # observed frames only, same indices
     np.testing.assert_allclose(data["det_keypoints_body25"][:, 0, 0], [21, 22, 24])  # frame number -> x
     np.testing.assert_array_equal(data["det_person_id"], [0, 0, 0])
-    assert data["match_score"].tolist() == pytest.approx([1, 1, 0, 1])  # the coasting row gets nothing
+    assert (data["match_score"] > 0).tolist() == [True, True, False, True]  # the coasting row gets nothing
     fractions = [f for f, _ in reports]
     assert np.all(np.diff(fractions) > -1e-9) and fractions[-1] == 1.0
     assert any("OpenPose: 3/3 frames" in m for _, m in reports)
