@@ -5,8 +5,8 @@ multi-person parsing by services/keypoints/paf.py.
 Model files are looked up in the model folder as OpenPose lays them out (`pose/body_25/...`) or directly in it.
 When a sha256 of the caffemodel is configured it is verified before loading (IntegrityError on mismatch).
 Preprocessing is OpenPose's: the frame resized to the net input (height `net_height`, width keeping the aspect,
-a multiple of 16), values (BGR - 128) / 256. The net gives 78 maps at 1/8 of the input; peaks are found on
-those maps (sub-pixel refined) and mapped back to frame pixels.
+a multiple of 16), values (BGR - 128) / 256. The net gives 78 maps at 1/8 of the input; they are upsampled
+4x (bicubic; OpenPose goes to 8x), parsed (peaks sub-pixel refined) and mapped back to frame pixels.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class OpenCvDnnBackend:
     name = "opencv-dnn"
 
     def __init__(self, model_dir: Path, device: str = "cpu", expected_sha256: str = "", net_height: int = 368,
-                 settings: ParseSettings = DEFAULT_SETTINGS) -> None:
+                 settings: ParseSettings = DEFAULT_SETTINGS, upsample: int = 4) -> None:
         prototxt, caffemodel = find_model_files(Path(model_dir))
         if expected_sha256:
             digest = sha256_file(caffemodel)[0]
@@ -71,6 +71,7 @@ class OpenCvDnnBackend:
         self.model_path = caffemodel
         self.net_height = net_height
         self.settings = settings
+        self.upsample = upsample
 
     def run_net(self, frame_bgr: np.ndarray) -> np.ndarray:
         """BGR (H, W, 3) uint8 -> maps (78, net_h / 8, net_w / 8) float32 in OpenPose's channel order."""
@@ -87,7 +88,7 @@ class OpenCvDnnBackend:
     def estimate(self, frame_bgr: np.ndarray) -> np.ndarray:
         """All people in a frame: (P, 25, 3) x, y frame px, confidence."""
         maps = self.run_net(frame_bgr)
-        return maps_to_people(maps, frame_bgr.shape[:2], self.settings)
+        return maps_to_people(maps, frame_bgr.shape[:2], self.settings, self.upsample)
 
     def detect(self, video: Path, tracklets: dict, workdir: Path,
                progress: Progress) -> tuple[np.ndarray, np.ndarray]:
@@ -102,16 +103,23 @@ class OpenCvDnnBackend:
         return stack_detections(frames, keypoints)
 
 
-def maps_to_people(maps: np.ndarray, image_size: tuple[int, int], settings: ParseSettings) -> np.ndarray:
+def maps_to_people(maps: np.ndarray, image_size: tuple[int, int], settings: ParseSettings,
+                   upsample: int = 1) -> np.ndarray:
     """Net maps (78, h, w) for a frame of image_size (H, W) -> people (P, 25, 3) in frame px.
 
-    Map pixel centre u sits at net-input pixel (u + 0.5) * stride - 0.5; the net input is the frame resized,
-    so frame x = (x_net + 0.5) * W / net_w - 0.5 (pixel centres, docs/conventions.md)."""
+    `upsample` > 1 resizes the maps (bicubic) before parsing, as OpenPose does (it parses at the net input
+    resolution, upsample = 8). Map pixel centre u sits at net-input pixel (u + 0.5) * stride - 0.5 with
+    stride = 8 / upsample; the net input is the frame resized, so frame x = (x_net + 0.5) * W / net_w - 0.5
+    (pixel centres, docs/conventions.md)."""
     height, width = image_size
-    people = parse_body25(maps[:NUM_HEATMAPS], maps[NUM_HEATMAPS:], settings)
     net_h, net_w = maps.shape[1] * STRIDE, maps.shape[2] * STRIDE
+    if upsample > 1:
+        size = (maps.shape[2] * upsample, maps.shape[1] * upsample)
+        maps = np.stack([cv2.resize(m, size, interpolation=cv2.INTER_CUBIC) for m in maps])
+    people = parse_body25(maps[:NUM_HEATMAPS], maps[NUM_HEATMAPS:], settings)
+    stride = STRIDE / upsample
     found = people[..., 2] > 0
     for axis, (size, net_size) in enumerate(((width, net_w), (height, net_h))):
-        net_coord = (people[..., axis] + 0.5) * STRIDE - 0.5
+        net_coord = (people[..., axis] + 0.5) * stride - 0.5
         people[..., axis] = np.where(found, np.clip((net_coord + 0.5) * size / net_size - 0.5, 0, size - 1), 0)
     return people
