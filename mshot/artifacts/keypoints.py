@@ -17,15 +17,32 @@ KEYPOINTS = Schema("mshot.keypoints/1", "keypoints", {
 
 
 def load_keypoints(path: str | Path) -> dict[str, np.ndarray]:
+    """Read and validate: schema, shapes, finite values, confidences and match scores in [0, 1],
+    det_person_id >= -1. InvalidInput naming the file and key otherwise. Row order is the tracklets' order:
+    consumers check it against the tracklets with check_aligned."""
     data = KEYPOINTS.load(path)
-    kp = data["keypoints_body25"]
-    if kp.size and (kp[..., 2].min() < 0 or kp[..., 2].max() > 1.0001):
-        raise InvalidInput(f"keypoints file {path}: confidences outside [0, 1]")
+    check_values(data, path)
     return data
 
 
 def save_keypoints(path: str | Path, data: dict) -> Path:
+    """Validate as load_keypoints does, then write atomically."""
+    KEYPOINTS.check(data, path)
+    check_values(data, path)
     return KEYPOINTS.save(path, data)
+
+
+def check_values(data: dict, path: str | Path) -> None:
+    for key in ("keypoints_body25", "det_keypoints_body25"):
+        conf = np.asarray(data[key])[..., 2]
+        if conf.size and (conf.min() < 0 or conf.max() > 1.0001):
+            raise InvalidInput(f"keypoints file {path}: key '{key}' has confidences outside [0, 1]")
+    score = np.asarray(data["match_score"])
+    if score.size and (score.min() < 0 or score.max() > 1.0001):
+        raise InvalidInput(f"keypoints file {path}: key 'match_score' has values outside [0, 1]")
+    det_person = np.asarray(data["det_person_id"])
+    if det_person.size and det_person.min() < -1:
+        raise InvalidInput(f"keypoints file {path}: key 'det_person_id' has values below -1 (-1 = unmatched)")
 
 
 def check_aligned(keypoints: dict, tracklets: dict, path: str | Path) -> None:
