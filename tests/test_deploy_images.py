@@ -160,3 +160,16 @@ def test_build_context_cannot_carry_licensed_models():
                 for source in args.split()[:-1]:
                     top = source.split("/")[0]
                     assert top in {"pyproject.toml", "docker", "mshot", "services", "orchestrator"}, source
+
+
+
+def test_images_of_stages_that_render_ship_headless_opengl():
+    """pyrender renders through OSMesa, and imports pyglet, which loads libGL even then (seen in make images-smoke)."""
+    rendering = []
+    for component, dockerfile in IMAGES:
+        if any("import pyrender" in path.read_text() for path in dockerfile_dir(component).rglob("*.py")):
+            rendering.append(component)
+            runtime = " ".join(args for word, args in final_stage(dockerfile) if word in ("RUN", "ENV"))
+            assert "libosmesa6" in runtime and "libgl1" in runtime, dockerfile
+            assert "PYOPENGL_PLATFORM=osmesa" in runtime, dockerfile
+    assert "dataset" in rendering
