@@ -130,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default="cpu", choices=["cpu", "opencv-dnn", "openpose"])
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
+    if not args.gt.is_file():
+        print(f"ground truth {args.gt} not found: render it first (see bench/ground_truth.py)")
+        return 2
     from bench.ground_truth import load_ground_truth
     from mshot.artifacts.keypoints import load_keypoints
     from mshot.artifacts.tracklets import load_tracklets
