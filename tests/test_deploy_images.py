@@ -164,12 +164,14 @@ def test_build_context_cannot_carry_licensed_models():
 
 
 def test_images_of_stages_that_render_ship_headless_opengl():
-    """pyrender renders through OSMesa, and imports pyglet, which loads libGL even then (seen in make images-smoke)."""
+    """pyrender renders through OSMesa, and imports pyglet, which loads libGL and libXrender even then
+    (both were missing until make images-smoke ran the dataset image)."""
     rendering = []
     for component, dockerfile in IMAGES:
         if any("import pyrender" in path.read_text() for path in dockerfile_dir(component).rglob("*.py")):
             rendering.append(component)
             runtime = " ".join(args for word, args in final_stage(dockerfile) if word in ("RUN", "ENV"))
-            assert "libosmesa6" in runtime and "libgl1" in runtime, dockerfile
+            for package in ("libosmesa6", "libgl1", "libxrender1"):
+                assert package in runtime, f"{dockerfile}: {package}"
             assert "PYOPENGL_PLATFORM=osmesa" in runtime, dockerfile
     assert "dataset" in rendering
