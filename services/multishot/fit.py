@@ -70,15 +70,16 @@ class FitOptions:
     pose_prior_weight: float = 4.78  # squared, as in SMPLify
     shape_weight: float = 5.0  # squared, per valid frame
     bend_weight: float = 3.17 * 4.78
-    pose_velocity_weight: float = 2.0e3  # per rad^2, crosses cuts
-    pose_accel_weight: float = 2.0e4  # per rad^2, crosses cuts
-    joints_velocity_weight: float = 2.0e3  # per m^2, root-relative joints, crosses cuts
-    joints_accel_weight: float = 2.0e5  # per m^2, crosses cuts
-    pelvis_accel_weight: float = 1.0e5  # per m^2, within shots
+    pose_velocity_weight: float = 2.0e2  # per rad^2, crosses cuts
+    pose_accel_weight: float = 2.0e3  # per rad^2, crosses cuts
+    joints_velocity_weight: float = 2.0e2  # per m^2, root-relative joints, crosses cuts
+    joints_accel_weight: float = 2.0e4  # per m^2, crosses cuts
+    pelvis_accel_weight: float = 1.0e4  # per m^2, within shots
     orient_accel_weight: float = 1.0e4  # per (rotation matrix difference)^2, within shots
     depth_anchor_weight: float = 1.0e3  # per (relative depth deviation)^2
     torso_depth_anchor_weight: float = 1.0e5
     invalid_anchor_weight: float = 1.0e2  # pull of invalid rows to their initial root
+    initial_pose_weight: float = 20.0  # per rad^2: the initial body pose as a weak observation (occluded limbs)
 
 
 @dataclass
@@ -195,6 +196,7 @@ class _Problem:
         self.depth0 = pelvis0[:, 2].clone()
         self.pelvis0 = pelvis0
         self.rotation0 = axis_angle_to_matrix(tensor(orient0))
+        self.pose0 = tensor(pose0)
         uv0 = project(pelvis0[:, None, :], self.focal, self.principal)[:, 0]
         frames_per_person = np.bincount(self.person_index[valid], minlength=len(self.person_ids))
         self.shape_frames = tensor(np.maximum(frames_per_person, 1))
@@ -242,6 +244,11 @@ class _Problem:
         return project(points[:, self.body25_index], self.focal, self.principal)
 
     def loss(self, stage: str, rho: float) -> torch.Tensor:
+        """The objective of `stage` ('torso' or 'body') at the current parameters (a scalar)."""
+        return sum(self.terms(stage, rho).values())
+
+    def terms(self, stage: str, rho: float) -> dict[str, torch.Tensor]:
+        """Each weighted term of the objective, summed over rows (scalars)."""
         o = self.options
         p = self.params
         b = self.body()
@@ -249,31 +256,37 @@ class _Problem:
         keypoints = self.keypoints * torch.cat([torch.ones_like(self.keypoints[..., :2]),
                                                 self.confidence_mask[..., None]], dim=-1)
         weights = self.torso_weights if stage == "torso" else self.joint_weights
-        total = losses.reprojection(projected, keypoints, self.data_weight, rho, weights).sum()
         rotation = b["rotations"][:, 0]
         # Metric temporal terms are measured at the person's reference size: shrinking the body (and bringing it
         # closer) must not make motion look smoother, or the fit would be biased towards small bodies.
         size_ratio = (self.size_reference[self.row_person] / self._body_size(b["rest"]))[:, None]
         pelvis = b["pelvis"] * size_ratio
-        total = total + o.pelvis_accel_weight * losses.second_difference(pelvis, self.triples_in_shot).sum()
-        total = total + o.orient_accel_weight * losses.second_difference(rotation, self.triples_in_shot).sum()
         anchor_weight = o.torso_depth_anchor_weight if stage == "torso" else o.depth_anchor_weight
-        total = total + anchor_weight * losses.relative_depth_anchor(b["reference_depth"], self.depth_anchor).sum()
         root_drift = ((rotation - self.rotation0) ** 2).sum((1, 2)) + (
             ((b["pelvis"] - self.pelvis0) / self.depth0[:, None]) ** 2).sum(-1) * 100.0
-        total = total + o.invalid_anchor_weight * (self.invalid * root_drift).sum()
+        terms = {
+            "reprojection": losses.reprojection(projected, keypoints, self.data_weight, rho, weights).sum(),
+            "pelvis_accel": o.pelvis_accel_weight * losses.second_difference(pelvis, self.triples_in_shot).sum(),
+            "orient_accel": o.orient_accel_weight * losses.second_difference(rotation, self.triples_in_shot).sum(),
+            "depth_anchor": anchor_weight * losses.relative_depth_anchor(b["reference_depth"], self.depth_anchor).sum(),
+            "invalid_anchor": o.invalid_anchor_weight * (self.invalid * root_drift).sum(),
+        }
         if stage == "torso":
-            return total
+            return terms
         pose = p["body_pose"]
-        total = total + o.pose_prior_weight**2 * self.prior(pose).sum()
-        total = total + o.bend_weight * losses.bend_prior(pose).sum()
-        total = total + o.shape_weight**2 * (self.shape_frames * losses.shape_prior(p["betas"], self.betas_mean)).sum()
-        total = total + o.pose_velocity_weight * losses.first_difference(pose, self.pairs).sum()
-        total = total + o.pose_accel_weight * losses.second_difference(pose, self.triples).sum()
         relative = losses.root_relative_joints(b["points"][:, self.body25_index], rotation) * size_ratio[..., None]
-        total = total + o.joints_velocity_weight * losses.first_difference(relative, self.pairs).sum()
-        total = total + o.joints_accel_weight * losses.second_difference(relative, self.triples).sum()
-        return total
+        terms.update({
+            "pose_prior": o.pose_prior_weight**2 * self.prior(pose).sum(),
+            "initial_pose": o.initial_pose_weight * ((pose - self.pose0) ** 2).sum(),
+            "bend_prior": o.bend_weight * losses.bend_prior(pose).sum(),
+            "shape_prior": o.shape_weight**2
+            * (self.shape_frames * losses.shape_prior(p["betas"], self.betas_mean)).sum(),
+            "pose_velocity": o.pose_velocity_weight * losses.first_difference(pose, self.pairs).sum(),
+            "pose_accel": o.pose_accel_weight * losses.second_difference(pose, self.triples).sum(),
+            "joints_velocity": o.joints_velocity_weight * losses.first_difference(relative, self.pairs).sum(),
+            "joints_accel": o.joints_accel_weight * losses.second_difference(relative, self.triples).sum(),
+        })
+        return terms
 
     def gate_outliers(self) -> int:
         """Switch off keypoints whose residual is a gross outlier for their person; returns how many."""
@@ -377,6 +390,7 @@ def fit_tracklets(tracklets: Mapping[str, np.ndarray], keypoints_body25: np.ndar
                                  scaled(progress, 0.75, 1.0))
     with torch.no_grad():
         body = problem.body()
+        stats["terms"] = {name: float(value) for name, value in problem.terms("body", options.rho_px).items()}
     result = FitResult(
         person_id=np.asarray(tracklets["person_id"]).astype(np.int32),
         frame_index=np.asarray(tracklets["frame_index"]).astype(np.int32),

@@ -85,7 +85,7 @@ def root_relative_joints(joints: torch.Tensor, root_rotation: torch.Tensor) -> t
     smoothness can cross a shot cut where the camera, not the body, jumped.
     """
     relative = joints - joints[:, :1]
-    return torch.einsum("bji,bki->bkj", root_rotation, relative)
+    return torch.einsum("bij,bki->bkj", root_rotation, relative)
 
 
 def relative_depth_anchor(depth: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
