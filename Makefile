@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SAMPLE_VIDEO ?= data/sample/multishot_sample.mp4
 OUT ?= out/sample
 
-.PHONY: install run test lint proto bench up clean system-deps sample
+.PHONY: install run test lint proto bench up clean system-deps sample deploy-check images-smoke
 
 $(STAMP): requirements/base.txt requirements/late.txt requirements/dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -47,7 +47,7 @@ sample: $(SAMPLE_VIDEO)
 run: install $(SAMPLE_VIDEO) $(if $(MSHOT_BODY_MODEL),,$(GENERATED_MODEL))
 	PYOPENGL_PLATFORM=osmesa $(BIN)/mshot run $(SAMPLE_VIDEO) --out $(OUT) --body-model $(BODY_MODEL)
 
-test: install $(SAMPLE_VIDEO)
+test: install $(SAMPLE_VIDEO) deploy-check
 	PYOPENGL_PLATFORM=osmesa $(BIN)/python -m pytest -q tests
 
 lint: $(STAMP)
@@ -58,6 +58,12 @@ bench: install $(SAMPLE_VIDEO)
 
 up: install
 	$(BIN)/mshot up
+
+deploy-check: $(STAMP)
+	BIN=$(BIN) bash scripts/check_deploy.sh
+
+images-smoke: $(STAMP) $(SAMPLE_VIDEO)
+	bash scripts/images_smoke.sh
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
