@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mshot.errors import IntegrityError, InvalidInput, ResourceExhausted
+from mshot.errors import FailedPrecondition, IntegrityError, InvalidInput, ResourceExhausted
 
 CHUNK = 1024 * 1024
 _HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -130,8 +130,6 @@ class ArtifactStore(ABC):
 
     def presigned_put_url(self, ref: ArtifactRef, expires_s: int) -> str:
         """A URL a client can PUT the bytes of `ref` to (S3 stores only)."""
-        from mshot.errors import FailedPrecondition
-
         raise FailedPrecondition("presigned upload URLs need an S3 store; this server uses a local store")
 
     def verify(self, ref: ArtifactRef, scratch: Path) -> None:
