@@ -34,11 +34,12 @@ class SynthOptions:
     invalid_fraction: float = 0.03
     occluded_legs_shot: int = 1  # -1 = none
     seed: int = 0
+    fps: float = 15.0  # frame rate of the motion: how far the body moves between two frames
 
 
-def _motion(frames: int, rng) -> np.ndarray:
-    """(N, 69) body pose: walking legs, swinging and waving arms, slight torso sway."""
-    t = np.arange(frames) / 15.0
+def _motion(frames: int, fps: float, rng) -> np.ndarray:
+    """(N, 69) body pose: walking legs (a 0.9 Hz gait cycle), swinging and waving arms, slight torso sway."""
+    t = np.arange(frames) / fps
     pose = np.zeros((frames, 23, 3))
     phase = 2 * np.pi * 0.9 * t + rng.uniform(0, 2 * np.pi)
     pose[:, 0, 0] = 0.45 * np.sin(phase)  # left hip flexion
@@ -63,9 +64,10 @@ def generate(model, options: SynthOptions = SynthOptions()) -> dict:
     truth = {k: [] for k in ("global_orient", "body_pose", "transl", "betas")}
     person_betas = rng.normal(scale=0.8, size=(options.persons, 10)).astype(np.float32)
     for p in range(options.persons):
-        pose = _motion(n, rng)
-        heading = 0.3 * np.sin(np.arange(n) / 40.0)  # turning slowly in the world
-        world_pos = np.column_stack([0.6 * p + 0.01 * np.arange(n), np.zeros(n), np.zeros(n)])
+        pose = _motion(n, options.fps, rng)
+        seconds = np.arange(n) / options.fps
+        heading = 0.3 * np.sin(seconds * 15.0 / 40.0)  # turning slowly in the world
+        world_pos = np.column_stack([0.6 * p + 0.15 * seconds, np.zeros(n), np.zeros(n)])
         for s in range(options.shots):
             # Each shot: a camera at its own distance and yaw around the person.
             yaw = rng.uniform(-0.8, 0.8)

@@ -12,6 +12,9 @@ to a constant), so the optimiser uses one weight for either.
   cost = 0.5 sum_i (x_i / sigma_i)^2, with hand-set standard deviations `FALLBACK_SIGMA_RAD` per joint (radians):
   loose for hips, knees, shoulders and elbows, tight for the spine, wrists, feet and hands. It keeps poses near the
   rest pose without the learned correlations of the GMM; use the GMM when you have the file.
+- `fallback_prior_as_gmm` / `write_gmm_pose_prior`: the fallback written in the gmm_XX.pkl layout (K identical
+  zero-mean components with covariance diag(sigma^2)), for tools that insist on a gmm_08.pkl, e.g. the multishot
+  reference in bench/reference_multishot.py, so both optimisers use the same prior.
 """
 
 from __future__ import annotations
@@ -141,3 +144,21 @@ def load_gmm_pose_prior(path: str | Path) -> GaussianMixturePosePrior:
         return GaussianMixturePosePrior(means, covars, weights)
     except np.linalg.LinAlgError:
         raise InvalidInput(f"pose prior file {path}: 'covars' are not positive definite") from None
+
+
+def fallback_prior_as_gmm(components: int = 8) -> dict[str, np.ndarray]:
+    """The fallback prior as `components` identical Gaussians: means (K, 69) zeros, covars (K, 69, 69)
+    diag(FALLBACK_SIGMA_RAD^2) (rad^2), weights (K,) 1/K. Its max-mixture cost equals the fallback's."""
+    variance = np.repeat(np.asarray(FALLBACK_SIGMA_RAD, dtype=np.float64), 3) ** 2
+    return {"means": np.zeros((components, 69)), "covars": np.tile(np.diag(variance), (components, 1, 1)),
+            "weights": np.full(components, 1.0 / components)}
+
+
+def write_gmm_pose_prior(path: str | Path, gmm: dict[str, np.ndarray]) -> Path:
+    """Write a dict of `means`, `covars`, `weights` arrays as a gmm_XX.pkl (plain arrays only, pickle protocol 4)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        pickle.dump({key: np.asarray(gmm[key], dtype=np.float64) for key in ("means", "covars", "weights")}, f,
+                    protocol=4)
+    return path
