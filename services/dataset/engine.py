@@ -123,7 +123,7 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
         counts = Counter(gate(reason) for v in verdicts.values() for rs in v["reasons"].values() for reason in rs)
         top = "; ".join(f"{name} gate {count} frames" for name, count in counts.most_common(4))
         raise InvalidInput(f"no frame passed the selection for person(s) {persons}; rejections: {top}")
-    for fmt in SINGLE_CAMERA_FORMATS.intersection(options.formats):  # refuse before writing anything
+    for fmt in sorted(SINGLE_CAMERA_FORMATS.intersection(options.formats)):  # refuse before writing anything
         for person, v in verdicts.items():
             kept = np.concatenate([v["train"], v["val"]])
             if len(kept):
