@@ -108,3 +108,19 @@ def write_scene(folder: Path, model: BodyModel, gt: dict, renderer=None) -> dict
         "valid": np.ones(count, bool), "reproj_px": np.zeros(count), "betas_person_id": np.arange(len(
             gt["betas_person"])), "betas": gt["betas_person"]})
     return paths
+
+
+def projected_truth(model: BodyModel, gt: dict, rows) -> np.ndarray:
+    """(N, 25, 2) pixels: the true BODY_25 joints of `rows` through the scene's camera (what the fit matched)."""
+    _, joints = body_outputs(model, gt)
+    return project(joints[np.asarray(rows)][:, BODY25_TO_SMPLX45], FOCAL, np.array([WIDTH / 2, HEIGHT / 2]))
+
+
+def silhouette_iou(faces: np.ndarray, vertices_cam: np.ndarray, K: np.ndarray, mask: np.ndarray) -> float:
+    """IoU of the mesh's rendered silhouette (vertices (V, 3) metres, camera frame) with a mask (H, W) bool."""
+    from services.dataset.render import MeshRenderer
+
+    renderer = MeshRenderer(mask.shape[1], mask.shape[0], faces)
+    silhouette, _ = renderer.render(vertices_cam, K)
+    renderer.close()
+    return float((silhouette & mask).sum() / max((silhouette | mask).sum(), 1))

@@ -1,4 +1,5 @@
-"""`mshot export --video V --tracklets T --keypoints K --fits F --format humannerf --body-model M --out DIR`."""
+"""`mshot export --video V --tracklets T --keypoints K --fits F --format humannerf|neuralbody|easymocap|instantavatar
+--body-model M --out DIR`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ def add_commands(subparsers) -> None:
         export.add_argument(f"--{name}", type=Path, required=True)
     export.add_argument("--body-model", type=Path, required=True)
     export.add_argument("--format", dest="formats", action="append", default=[],
-                        help="humannerf or instantavatar (repeatable; default all)")
+                        help="humannerf, neuralbody, easymocap or instantavatar (repeatable; default all)")
     export.add_argument("--person", dest="persons", type=int, action="append", default=[])
     export.add_argument("--target-frames", type=int, default=0)
     export.add_argument("--no-previews", action="store_true")

@@ -24,8 +24,11 @@ from mshot.errors import FailedPrecondition, InvalidInput, NotFound
 from mshot.progress import Progress, no_progress
 from mshot.video import iter_frames
 from services.dataset import exporters, previews
+from services.dataset.cameras import camera_matrices, shared_intrinsics
+from services.dataset.instantavatar import write_instantavatar
 from services.dataset.render import MeshRenderer, overlay
 from services.dataset.selection import SelectionOptions, diverse_subset, gate_rows, split_validation
+from services.dataset.zju import write_easymocap, write_neuralbody
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class DatasetOptions:
     person_ids: tuple[int, ...] = ()
     previews: bool = True
     selection: SelectionOptions = field(default_factory=SelectionOptions)
+
+
+SINGLE_CAMERA_FORMATS = {"neuralbody", "easymocap"}
 
 
 def gate(reason: str) -> str:
@@ -99,7 +105,7 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
             for row in rows:
                 if reasons[int(row)]:
                     continue
-                K = exporters.camera_matrices(fits, [row])[0]
+                K = camera_matrices(fits, [row])[0]
                 silhouette, _ = renderer.render(vertices(int(row)), K)
                 mask = decode_mask(str(tracklets["mask_rle"][row]), height, width)
                 iou = (silhouette & mask).sum() / max((silhouette | mask).sum(), 1)
@@ -117,6 +123,11 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
         counts = Counter(gate(reason) for v in verdicts.values() for rs in v["reasons"].values() for reason in rs)
         top = "; ".join(f"{name} gate {count} frames" for name, count in counts.most_common(4))
         raise InvalidInput(f"no frame passed the selection for person(s) {persons}; rejections: {top}")
+    for fmt in sorted(SINGLE_CAMERA_FORMATS.intersection(options.formats)):  # refuse before writing anything
+        for person, v in verdicts.items():
+            kept = np.concatenate([v["train"], v["val"]])
+            if len(kept):
+                shared_intrinsics(fits, kept, f"{fmt} export of person {person}")
     needed = {int(r) for v in verdicts.values() for r in np.concatenate([v["train"], v["val"]])}
     frames = {}
     for index, frame in iter_frames(paths["video"], stop=int(tracklets["frame_index"][list(needed)].max()) + 1):
@@ -127,7 +138,7 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
               "mask_source": str(tracklets["mask_source"])}
     for n, (person, v) in enumerate(verdicts.items()):
         report["persons"][str(person)] = _export_person(person, v, frames, tracklets, fits, betas, out, options,
-                                                        renderer, vertices, height, width)
+                                                        renderer, vertices, body_model, (height, width))
         progress(0.4 + 0.6 * (n + 1) / len(verdicts), f"exported person {person}")
     kept_by_person = {p: np.isin(v["rows"], np.concatenate([v["train"], v["val"]])) for p, v in verdicts.items()}
     if options.previews:
@@ -140,7 +151,9 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
     return report
 
 
-def _export_person(person, v, frames, tracklets, fits, betas, out, options, renderer, vertices, height, width):
+def _export_person(person, v, frames, tracklets, fits, betas, out, options, renderer, vertices, body_model,
+                   image_size):
+    height, width = image_size
     folder = out / f"person_{person:03d}"
     chosen = np.sort(np.concatenate([v["train"], v["val"]]))
     reasons = v["reasons"]
@@ -166,13 +179,19 @@ def _export_person(person, v, frames, tracklets, fits, betas, out, options, rend
     exporters.write_bundle(bundle, frames, masks, fits, chosen, split, person_betas, (height, width))
     if "humannerf" in options.formats:
         exporters.write_humannerf(folder / "humannerf", bundle, fits, chosen, person_betas)
+    if "neuralbody" in options.formats:
+        write_neuralbody(folder / "neuralbody", bundle, fits, chosen, split, person_betas, body_model, vertices,
+                         image_size)
+    if "easymocap" in options.formats:
+        write_easymocap(folder / "easymocap", bundle, fits, chosen, split, person_betas, body_model, image_size,
+                        person)
     if "instantavatar" in options.formats:
-        result["instantavatar_shots"] = exporters.write_instantavatar(
-            folder / "instantavatar", bundle, fits, chosen, split, person_betas, (height, width))
+        result["instantavatar_shots"] = write_instantavatar(
+            folder / "instantavatar", bundle, fits, chosen, split, person_betas, image_size, person)
     if options.previews:
         shown, crops = [], []
         for row in chosen:
-            silhouette, colour = renderer.render(vertices(int(row)), exporters.camera_matrices(fits, [row])[0])
+            silhouette, colour = renderer.render(vertices(int(row)), camera_matrices(fits, [row])[0])
             shown.append(overlay(frames[int(row)], silhouette, colour))
             crops.append(previews.crop_around(shown[-1], tracklets["bbox_xyxy"][row]))
         (folder / "previews").mkdir(exist_ok=True)

@@ -6,10 +6,7 @@ the video camera as world (extrinsics identity), smplx semantics for the body.
 - humannerf ("wild" layout): images/, masks/, metadata.json {frame: {poses (72), betas (10),
   cam_intrinsics (3x3), cam_extrinsics (4x4)}}; the format has no translation, so the body translation is
   folded into the extrinsics: x_cam = I x_body + transl.
-- instantavatar (one fixed camera per dataset, so one dataset per shot): shot_XX/images/image_NNNN.png,
-  masks/mask_NNNN.npy (bool), cameras.npz {intrinsic (3,3), extrinsic (4,4), height, width},
-  poses/anim_nerf_{train,val}.npz {betas (1,10), global_orient (N,3), body_pose (N,69), transl (N,3),
-  image_index (N,) into images/, frame_index (N,) into the video}.
+- neuralbody, easymocap: services/dataset/zju.py; instantavatar: services/dataset/instantavatar.py.
 """
 
 from __future__ import annotations
@@ -20,14 +17,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mshot.geometry.camera import intrinsics_matrix
 from mshot.npzio import save_npz
+from services.dataset.cameras import camera_matrices
 
-FORMATS = ("humannerf", "instantavatar")
-
-
-def camera_matrices(fits: dict, rows: np.ndarray) -> np.ndarray:
-    return np.stack([intrinsics_matrix(fits["focal_px"][r], fits["principal_px"][r]) for r in rows])
+FORMATS = ("humannerf", "neuralbody", "easymocap", "instantavatar")
 
 
 def write_bundle(out: Path, frames: dict, masks: dict, fits: dict, rows: np.ndarray, split: np.ndarray,
@@ -62,30 +55,3 @@ def write_humannerf(out: Path, bundle: Path, fits: dict, rows: np.ndarray, betas
             "betas": betas.astype(float).tolist(), "cam_intrinsics": K.tolist(), "cam_extrinsics": extrinsics.tolist(),
         }
     (out / "metadata.json").write_text(json.dumps(metadata, indent=1))
-
-
-def write_instantavatar(out: Path, bundle: Path, fits: dict, rows: np.ndarray, split: np.ndarray,
-                        betas: np.ndarray, image_size) -> list[str]:
-    written = []
-    for shot in np.unique(fits["shot_id"][rows]):
-        in_shot = fits["shot_id"][rows] == shot
-        shot_rows, shot_split = rows[in_shot], split[in_shot]
-        folder = out / f"shot_{int(shot):02d}"
-        for sub in ("images", "masks", "poses"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
-        for n, r in enumerate(shot_rows):
-            frame = f"{int(fits['frame_index'][r]):06d}"
-            (folder / "images" / f"image_{n:04d}.png").write_bytes((bundle / "images" / f"{frame}.png").read_bytes())
-            mask = cv2.imread(str(bundle / "masks" / f"{frame}.png"), cv2.IMREAD_GRAYSCALE) > 127
-            np.save(folder / "masks" / f"mask_{n:04d}.npy", mask)
-        K = camera_matrices(fits, shot_rows[:1])[0]
-        save_npz(folder / "cameras.npz", {"intrinsic": K, "extrinsic": np.eye(4), "height": int(image_size[0]),
-                                          "width": int(image_size[1])}, compress=False)
-        for name, keep in (("train", shot_split == "train"), ("val", shot_split == "val")):
-            chosen = shot_rows[keep]
-            save_npz(folder / "poses" / f"anim_nerf_{name}.npz", {
-                "betas": betas[None], "global_orient": fits["global_orient"][chosen],
-                "body_pose": fits["body_pose"][chosen], "transl": fits["transl"][chosen],
-                "frame_index": fits["frame_index"][chosen], "image_index": np.flatnonzero(keep)}, compress=False)
-        written.append(folder.name)
-    return written
