@@ -34,7 +34,7 @@ class SynthOptions:
     invalid_fraction: float = 0.03
     occluded_legs_shot: int = 1  # -1 = none
     seed: int = 0
-    fps: float = 15.0  # frame rate of the motion: how far the body moves between two frames
+    fps: float = 30.0  # frame rate of the motion: how far the body moves between two frames
 
 
 def _motion(frames: int, fps: float, rng) -> np.ndarray:
@@ -113,7 +113,8 @@ def generate(model, options: SynthOptions = SynthOptions()) -> dict:
     depth_error = 1.0 + rng.normal(scale=0.08, size=count) + 0.1
     init_transl = truth["transl"] * np.column_stack([depth_error] * 3)
     tracklets = {
-        **rows, "image_size": np.array([HEIGHT, WIDTH]), "global_orient": init_orient.astype(np.float32),
+        **rows, "fps": float(options.fps), "image_size": np.array([HEIGHT, WIDTH]),
+        "global_orient": init_orient.astype(np.float32),
         "body_pose": init_pose.astype(np.float32),
         "betas": (truth["betas"] + rng.normal(scale=0.5, size=(count, 10))).astype(np.float32),
         "transl": init_transl.astype(np.float32), "focal_px": np.full(count, FOCAL, np.float32),

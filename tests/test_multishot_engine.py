@@ -59,7 +59,7 @@ def _root_relative_error_mm(model, gt, global_orient, body_pose, betas, transl) 
     return float(np.linalg.norm(rel(joints_fit) - rel(joints_gt), axis=-1).mean() * 1000)
 
 
-def test_fit_improves_on_the_initial_estimates_and_reprojects_well(scene, fitted):
+def test_fit_cuts_the_initial_joint_error_by_over_30_percent_and_reprojects_well(scene, fitted):
     model, gt, paths = scene
     fits, _ = fitted
     initial = load_npz(paths["tracklets"])
@@ -67,7 +67,7 @@ def test_fit_improves_on_the_initial_estimates_and_reprojects_well(scene, fitted
     before = _root_relative_error_mm(model, gt, initial["global_orient"], initial["body_pose"], init_betas,
                                      initial["transl"])
     after = _root_relative_error_mm(model, gt, fits["global_orient"], fits["body_pose"], fits["betas"], fits["transl"])
-    assert after < before  # see the closing note of issue 3: the 16-frame scene improves only ~3-15%
+    assert after < 0.7 * before  # measured: 114 -> 60 mm
     assert np.median(fits["reproj_px"]) < 4.0
     assert fits["valid"].all()
 

@@ -20,6 +20,8 @@ Objective (weights in FitOptions; terms in losses.py):
 - depth anchor: pelvis depth near its initial estimate, rescaled by the betas-implied body size relative to the
   initial betas (a bigger body is farther away), so size error cannot turn into depth drift;
 - rows without usable keypoints ("invalid") keep only priors and smoothness, plus a weak pull to their initial root.
+Temporal weights are given for video at REFERENCE_FPS and rescaled to the tracklets' `fps` so that the smoothness
+terms are the same time integrals (of squared velocity and acceleration) at any frame rate (temporal_weight_scales).
 Stages: (1) torso: global orientation and pelvis only, against shoulders and hips; (2) everything; (3) outlier gating
 and refinement. Each stage runs L-BFGS (strong Wolfe line search) until the loss improves by less than `ftol`
 (relative) over a block of iterations or the iteration cap is reached. Cost is linear in rows: the model evaluates
@@ -49,11 +51,14 @@ BODY25_TO_SMPL_JOINTS = (24, 12, 17, 19, 21, 16, 18, 20, 0, 2, 5, 8, 1, 4, 7, 25
 IGNORED_BODY25 = (1, 9, 12)
 # BODY_25 torso keypoints used by the first stage (right/left shoulder, right/left hip).
 TORSO_BODY25 = (2, 5, 9, 12)
+# Frame rate (frames per second) at which FitOptions' temporal weights are given.
+REFERENCE_FPS = 30.0
 
 
 @dataclass(frozen=True)
 class FitOptions:
-    """Per-request fitting options. Weights multiply the summed terms of the objective (see module doc)."""
+    """Per-request fitting options. Weights multiply the summed terms of the objective (see module doc);
+    temporal weights (velocity, accel) are per frame at REFERENCE_FPS."""
 
     device: str = "auto"  # auto | cpu | cuda
     seed: int = 0
@@ -71,7 +76,7 @@ class FitOptions:
     shape_weight: float = 5.0  # squared, per valid frame
     bend_weight: float = 3.17 * 4.78
     pose_velocity_weight: float = 2.0e2  # per rad^2, crosses cuts
-    pose_accel_weight: float = 2.0e3  # per rad^2, crosses cuts
+    pose_accel_weight: float = 6.0e4  # per rad^2, crosses cuts
     joints_velocity_weight: float = 2.0e2  # per m^2, root-relative joints, crosses cuts
     joints_accel_weight: float = 2.0e4  # per m^2, crosses cuts
     pelvis_accel_weight: float = 1.0e4  # per m^2, within shots
@@ -79,7 +84,8 @@ class FitOptions:
     depth_anchor_weight: float = 1.0e3  # per (relative depth deviation)^2
     torso_depth_anchor_weight: float = 1.0e5
     invalid_anchor_weight: float = 1.0e2  # pull of invalid rows to their initial root
-    initial_pose_weight: float = 20.0  # per rad^2: the initial body pose as a weak observation (occluded limbs)
+    initial_pose_weight: float = 20.0  # per rad^2: the initial body pose as a weak observation
+    occluded_pose_weight: float = 1000.0  # per rad^2, added for a joint in proportion to its unseen keypoints
 
 
 @dataclass
@@ -114,6 +120,17 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise InvalidInput("device 'cuda' requested but no CUDA device is available")
     return torch.device(name)
+
+
+def temporal_weight_scales(fps: float | None) -> tuple[float, float]:
+    """Factors (first-difference, second-difference) that carry temporal weights given at REFERENCE_FPS to `fps`
+    (frames per second; None = REFERENCE_FPS): (fps / REFERENCE_FPS) and (fps / REFERENCE_FPS)^3.
+
+    The sums of squared differences then approximate the same time integrals, int |velocity|^2 dt and
+    int |acceleration|^2 dt, whatever the frame rate (a difference over dt is velocity dt, a second difference
+    acceleration dt^2, and a sum over frames is an integral divided by dt)."""
+    rate = 1.0 if fps is None else fps / REFERENCE_FPS
+    return rate, rate**3
 
 
 def _fill_from_nearest(values: np.ndarray, usable: np.ndarray, person: np.ndarray) -> np.ndarray:
@@ -166,6 +183,7 @@ class _Problem:
         image_size = np.asarray(rows["image_size"], dtype=np.float64)
         height = image_size[0] if image_size.ndim == 1 else image_size[:, 0]
         self.data_weight = tensor(np.broadcast_to(1000.0 / height, (count,)))
+        self.velocity_scale, self.accel_scale = temporal_weight_scales(float(rows["fps"]) if "fps" in rows else None)
         self.focal = tensor(rows["focal_px"])
         self.principal = tensor(rows["principal_px"])
 
@@ -197,6 +215,7 @@ class _Problem:
         self.pelvis0 = pelvis0
         self.rotation0 = axis_angle_to_matrix(tensor(orient0))
         self.pose0 = tensor(pose0)
+        self.initial_pose_weights = self._initial_pose_weights(kp[..., 2] > 0)
         uv0 = project(pelvis0[:, None, :], self.focal, self.principal)[:, 0]
         frames_per_person = np.bincount(self.person_index[valid], minlength=len(self.person_ids))
         self.shape_frames = tensor(np.maximum(frames_per_person, 1))
@@ -217,6 +236,22 @@ class _Problem:
             "betas": tensor(betas0).requires_grad_(),
         }
         self.evaluations = 0
+
+    def _initial_pose_weights(self, seen: np.ndarray) -> torch.Tensor:
+        """(M, 69) weight of each body-pose coordinate's pull to its initial estimate.
+
+        seen (M, 25) bool keypoints used by the fit. A joint whose rotation moves no seen keypoint (an occluded limb,
+        or hands, which BODY_25 does not observe) has only the per-frame regressor's estimate to go by, so its pull
+        grows with the fraction of the keypoints it moves that are unseen.
+        """
+        o = self.options
+        moves = self.model.body_joint_moves_point().cpu().numpy()[:, list(BODY25_TO_SMPL_JOINTS)]  # (23, 25)
+        moves &= self.joint_weights.cpu().numpy()[None, :] > 0
+        total = moves.sum(1)
+        seen_fraction = (seen.astype(np.float32) @ moves.T.astype(np.float32)) / np.maximum(total, 1)  # (M, 23)
+        unseen = np.where(total > 0, 1.0 - seen_fraction, 1.0)
+        weights = o.initial_pose_weight + o.occluded_pose_weight * unseen
+        return torch.tensor(np.repeat(weights, 3, axis=1), dtype=torch.float32, device=self.device)
 
     @staticmethod
     def _body_size(rest_joints: torch.Tensor) -> torch.Tensor:
@@ -266,8 +301,10 @@ class _Problem:
             ((b["pelvis"] - self.pelvis0) / self.depth0[:, None]) ** 2).sum(-1) * 100.0
         terms = {
             "reprojection": losses.reprojection(projected, keypoints, self.data_weight, rho, weights).sum(),
-            "pelvis_accel": o.pelvis_accel_weight * losses.second_difference(pelvis, self.triples_in_shot).sum(),
-            "orient_accel": o.orient_accel_weight * losses.second_difference(rotation, self.triples_in_shot).sum(),
+            "pelvis_accel": o.pelvis_accel_weight * self.accel_scale
+            * losses.second_difference(pelvis, self.triples_in_shot).sum(),
+            "orient_accel": o.orient_accel_weight * self.accel_scale
+            * losses.second_difference(rotation, self.triples_in_shot).sum(),
             "depth_anchor": anchor_weight * losses.relative_depth_anchor(b["reference_depth"], self.depth_anchor).sum(),
             "invalid_anchor": o.invalid_anchor_weight * (self.invalid * root_drift).sum(),
         }
@@ -277,14 +314,17 @@ class _Problem:
         relative = losses.root_relative_joints(b["points"][:, self.body25_index], rotation) * size_ratio[..., None]
         terms.update({
             "pose_prior": o.pose_prior_weight**2 * self.prior(pose).sum(),
-            "initial_pose": o.initial_pose_weight * ((pose - self.pose0) ** 2).sum(),
+            "initial_pose": (self.initial_pose_weights * (pose - self.pose0) ** 2).sum(),
             "bend_prior": o.bend_weight * losses.bend_prior(pose).sum(),
             "shape_prior": o.shape_weight**2
             * (self.shape_frames * losses.shape_prior(p["betas"], self.betas_mean)).sum(),
-            "pose_velocity": o.pose_velocity_weight * losses.first_difference(pose, self.pairs).sum(),
-            "pose_accel": o.pose_accel_weight * losses.second_difference(pose, self.triples).sum(),
-            "joints_velocity": o.joints_velocity_weight * losses.first_difference(relative, self.pairs).sum(),
-            "joints_accel": o.joints_accel_weight * losses.second_difference(relative, self.triples).sum(),
+            "pose_velocity": o.pose_velocity_weight * self.velocity_scale
+            * losses.first_difference(pose, self.pairs).sum(),
+            "pose_accel": o.pose_accel_weight * self.accel_scale * losses.second_difference(pose, self.triples).sum(),
+            "joints_velocity": o.joints_velocity_weight * self.velocity_scale
+            * losses.first_difference(relative, self.pairs).sum(),
+            "joints_accel": o.joints_accel_weight * self.accel_scale
+            * losses.second_difference(relative, self.triples).sum(),
         })
         return terms
 

@@ -83,6 +83,21 @@ class SparseSmplJoints(torch.nn.Module):
         return cls(v_template, array("shapedirs"), posedirs, array("J_regressor"), array("parents"),
                    array("lbs_weights"), ids, num_betas=num_betas)
 
+    def body_joint_moves_point(self) -> torch.Tensor:
+        """(23, 24 + E) bool: entry [j - 1, p] says whether the rotation of body joint j (1..23) moves output point p.
+
+        A skeleton joint moves with the rotations of its strict ancestors; a surface vertex with the rotations of
+        its dominant skinning joint and that joint's ancestors.
+        """
+        owners = list(range(24)) + self.vertex_weights.argmax(1).tolist()
+        moves = torch.zeros(23, len(owners), dtype=torch.bool)
+        for point, owner in enumerate(owners):
+            joint = owner if point >= 24 else self.parents[owner]
+            while joint > 0:
+                moves[joint - 1, point] = True
+                joint = self.parents[joint]
+        return moves
+
     @property
     def num_outputs(self) -> int:
         return 24 + self.vertex_template.shape[0]

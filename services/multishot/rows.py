@@ -56,6 +56,8 @@ def check_rows(rows: Mapping[str, np.ndarray], keypoints_body25: np.ndarray, wha
     image_size = np.asarray(rows["image_size"])
     if image_size.shape not in ((2,), (count, 2)) or not np.all(np.isfinite(image_size)) or np.any(image_size <= 0):
         raise InvalidInput(f"{what}: key 'image_size' must be (2,) or (M, 2) positive [H, W], got {image_size.shape}")
+    if "fps" in rows and not (np.asarray(rows["fps"]).shape == () and 0 < float(rows["fps"]) < np.inf):
+        raise InvalidInput(f"{what}: key 'fps' must be one positive frame rate, got {np.asarray(rows['fps'])!r}")
     if np.any(np.asarray(rows["focal_px"]) <= 0):
         raise InvalidInput(f"{what}: key 'focal_px' must be positive")
     keypoints = np.asarray(keypoints_body25)

@@ -1,0 +1,98 @@
+"""The optimiser itself (services/multishot/fit.py): recovery from clean keypoints, frame-rate scaling of the
+temporal weights, and the per-joint pull to the initial pose where keypoints are unseen."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from bench import metrics3d
+from bench.synth_multishot import SynthOptions, generate
+from mshot.body.generate import write_generated_smpl_model
+from mshot.body.model import BodyModel
+from services.multishot import losses
+from services.multishot.fit import FitOptions, _Problem, fit_tracklets, temporal_weight_scales
+from services.multishot.kinematics import SparseSmplJoints
+from services.multishot.pose_prior import DiagonalGaussianPosePrior
+
+LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, RIGHT_ANKLE, LEFT_ELBOW = 1, 4, 7, 8, 18
+BODY25_LEFT_LEG = [12, 13, 14, 19, 20, 21]  # LHip, LKnee, LAnkle, LBigToe, LSmallToe, LHeel
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return BodyModel.from_file(write_generated_smpl_model(tmp_path_factory.mktemp("m") / "model.pkl"))
+
+
+@pytest.fixture(scope="module")
+def joints_model(model):
+    return SparseSmplJoints.from_body_model(model)
+
+
+def _joints(model, orient, pose, betas, transl):
+    t = lambda a: torch.tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
+    with torch.no_grad():
+        return model(t(orient), t(pose), t(betas), t(transl)).joints.numpy()[:, :24]
+
+
+def test_short_fit_recovers_a_known_pose_from_clean_keypoints(model, joints_model):
+    clean = SynthOptions(frames=24, shots=1, noise_px=0.0, dropout=0.0, outlier_fraction=0.0, invalid_fraction=0.0,
+                         occluded_legs_shot=-1, fps=30.0)
+    data = generate(model, clean)
+    rows = data["tracklets"]
+    result = fit_tracklets(rows, data["keypoints"], joints_model, FitOptions(device="cpu"))
+    true = data["joints"][:, :24]
+    initial = metrics3d.pa_mpjpe_mm(_joints(model, rows["global_orient"], rows["body_pose"], rows["betas"],
+                                            rows["transl"]), true)
+    fitted = _joints(model, result.global_orient, result.body_pose, result.person_betas(), result.transl)
+    assert initial > 60.0
+    assert metrics3d.pa_mpjpe_mm(fitted, true) < 12.0
+    assert metrics3d.pelvis_error_mm(fitted, true) < 40.0
+    assert float(np.median(result.reproj_px)) < 1.5
+
+
+def test_temporal_scales_are_one_at_30_fps_and_half_and_eighth_at_15():
+    assert temporal_weight_scales(None) == (1.0, 1.0)
+    assert temporal_weight_scales(30.0) == (1.0, 1.0)
+    assert temporal_weight_scales(15.0) == (0.5, 0.125)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_scaled_temporal_costs_of_one_second_of_motion_agree_at_15_and_30_fps(order):
+    # x(t) = v t (order 1) or 0.5 a t^2 (order 2) over one second. Squared differences summed over the second:
+    # fps * (v / fps)^2 = v^2 / fps, or fps * (a / fps^2)^2 = a^2 / fps^3; scaled by (fps/30) resp. (fps/30)^3 both
+    # become the 30 fps value v^2 / 30 resp. a^2 / 30^3.
+    rate = 2.0
+    costs = []
+    for fps in (15, 30):
+        t = torch.arange(fps + order, dtype=torch.float64) / fps
+        values = (rate * t if order == 1 else 0.5 * rate * t * t)[:, None]
+        links = torch.stack([torch.arange(fps) + k for k in range(order + 1)], dim=1)
+        difference = losses.first_difference if order == 1 else losses.second_difference
+        costs.append(float(difference(values, links).sum()) * temporal_weight_scales(float(fps))[order - 1])
+    assert costs[0] == pytest.approx(costs[1])
+    assert costs[1] == pytest.approx(rate * rate / 30.0 ** (2 * order - 1))
+
+
+def test_knee_moves_its_ankle_but_not_its_own_hip_or_the_other_leg(joints_model):
+    moves = joints_model.body_joint_moves_point()
+    assert moves.shape == (23, joints_model.num_outputs)
+    knee = moves[LEFT_KNEE - 1]
+    assert knee[LEFT_ANKLE] and not knee[LEFT_KNEE] and not knee[LEFT_HIP] and not knee[RIGHT_ANKLE]
+    assert moves[LEFT_HIP - 1, LEFT_KNEE] and not moves[LEFT_ELBOW - 1, LEFT_ANKLE]
+
+
+def test_unseen_leg_keypoints_raise_the_pull_of_that_leg_to_its_initial_pose_only(model, joints_model):
+    data = generate(model, SynthOptions(frames=4, shots=1, dropout=0.0, outlier_fraction=0.0, invalid_fraction=0.0,
+                                        occluded_legs_shot=-1))
+    keypoints = data["keypoints"].copy()
+    keypoints[0, BODY25_LEFT_LEG] = 0.0
+    options = FitOptions(device="cpu", initial_pose_weight=20.0, occluded_pose_weight=1000.0)
+    problem = _Problem(data["tracklets"], keypoints, joints_model, DiagonalGaussianPosePrior(), options,
+                       torch.device("cpu"))
+    weights = problem.initial_pose_weights.numpy().reshape(-1, 23, 3)[..., 0]
+    assert weights[0, LEFT_KNEE - 1] == pytest.approx(1020.0)  # nothing it moves is seen
+    assert weights[1, LEFT_KNEE - 1] == pytest.approx(20.0)  # everything it moves is seen
+    assert weights[0, LEFT_ELBOW - 1] == pytest.approx(20.0)
+    assert weights[0, LEFT_HIP - 1] == pytest.approx(1020.0)  # it moves only the (unseen) leg below it
