@@ -26,7 +26,7 @@ def decompressed(handle: BinaryIO, what: str) -> BinaryIO:
     if head.startswith(b"\x04\x22\x4d\x18"):
         raise InvalidInput(f"{what} is lz4-compressed, which is not supported; re-save it with joblib compress=3")
     if not head.startswith(b"\x80"):
-        raise InvalidInput(f"{what} is not a pickle (protocol 2 or later, as joblib writes) nor a joblib-compressed one")
+        raise InvalidInput(f"{what} is not a pickle (protocol 2 or later, as joblib writes) or joblib-compressed")
     return handle
 
 
