@@ -9,6 +9,7 @@ import cv2
 import joblib
 import numpy as np
 import pytest
+from phalp_fixtures import phalp_results
 
 from mshot.artifacts.tracklets import load_tracklets
 from mshot.cli.main import main
@@ -16,7 +17,6 @@ from mshot.errors import InvalidInput
 from mshot.geometry.camera import project
 from services.tracking.phalp.camera import joints_2d_to_pixels, transl_from_camera_bbox
 from services.tracking.phalp.importer import import_phalp, read_phalp_results
-from tests.phalp_fixtures import phalp_results
 
 TRACKS = {  # tid 3 walks, is missed in frames 8-9 (predicted rows); tid 7 appears at frame 2
     3: [(f, (40 + 6 * f, 30, 60, 150), 0) for f in range(8)] + [(8, (90, 30, 60, 150), 1), (9, (90, 30, 60, 150), 2)],

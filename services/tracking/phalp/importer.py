@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mshot.artifacts.tracklets import save_tracklets
-from mshot.errors import InvalidInput
+from mshot.errors import FailedPrecondition, InvalidInput
 from mshot.geometry.rotations import matrix_to_axis_angle, orthonormalize
 from mshot.progress import Progress, no_progress
 from mshot.safe_pickle import UndecodedTensor, load_restricted
@@ -35,8 +35,9 @@ class PhalpImport:
 
 
 def read_phalp_results(path: str | Path, video: str | Path | None = None, fps: float | None = None,
-                       progress: Progress = no_progress) -> PhalpImport:
-    """Load and convert; InvalidInput for a file that is not PHALP results or does not match `video`."""
+                       progress: Progress = no_progress, source: str | None = None) -> PhalpImport:
+    """Load and convert; InvalidInput for a file that is not PHALP results or does not match `video`.
+    `source` (default `phalp-import:<layout>`) is the artifact's source label."""
     what = f"PHALP results {path}"
     frames = load_restricted(path, "PHALP results")
     layout = detect_layout(frames, what)
@@ -65,18 +66,25 @@ def read_phalp_results(path: str | Path, video: str | Path | None = None, fps: f
     if layout.has_masks:
         mask_source = "phalp"
     elif info is not None:
-        from services.tracking.phalp.segment import segment_rows
+        from services.tracking.phalp.segment import box_rows, segment_rows
 
-        rows["mask_rle"] = segment_rows(video, rows, progress)
-        mask_source = "segmentation"
-        notes.append(f"layout {layout.name} has no instance masks: BlazePose segmentations computed from the video")
+        try:
+            rows["mask_rle"] = segment_rows(video, rows, progress)
+            mask_source = "segmentation"
+            notes.append(f"layout {layout.name} has no instance masks: BlazePose segmentations computed from the "
+                         f"video")
+        except FailedPrecondition as exc:
+            rows["mask_rle"] = box_rows(rows, height, width)
+            mask_source = "box"
+            notes.append(f"layout {layout.name} has no instance masks and BlazePose is unavailable ({exc.message}): "
+                         f"box-shaped masks")
     else:
         mask_source = "none"
         notes.append(f"layout {layout.name} has no instance masks and no video was given: mask_rle is empty")
     if not layout.has_masks and info is None:
         rows["mask_rle"] = np.full(count, "", dtype="<U1")
     tracklets = {
-        **rows, "source": f"phalp-import:{layout.name}", "image_size": [height, width], "fps": frame_rate,
+        **rows, "source": source or f"phalp-import:{layout.name}", "image_size": [height, width], "fps": frame_rate,
         "num_frames": num_frames, "frame_shot_id": frame_shot, "mask_source": mask_source,
         "time_s": rows["frame_index"] / frame_rate, "shot_id": frame_shot[rows["frame_index"]],
         "focal_px": np.full(count, focal, np.float32), "principal_px": np.tile(principal, (count, 1)),
@@ -89,9 +97,9 @@ def read_phalp_results(path: str | Path, video: str | Path | None = None, fps: f
 
 
 def import_phalp(path: str | Path, out: str | Path, video: str | Path | None = None, fps: float | None = None,
-                 progress: Progress = no_progress) -> PhalpImport:
+                 progress: Progress = no_progress, source: str | None = None) -> PhalpImport:
     """read_phalp_results, then write `out` atomically (nothing is left behind on failure)."""
-    result = read_phalp_results(path, video, fps, progress)
+    result = read_phalp_results(path, video, fps, progress, source)
     save_tracklets(out, result.tracklets)
     return result
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mshot.artifacts.masks import encode_mask
+from mshot.artifacts.masks import box_mask, encode_mask
 from mshot.pose2d.blazepose import BlazePoseBody25
 from mshot.progress import Progress
 from mshot.video import iter_frames
@@ -38,3 +38,9 @@ def segment_rows(video: str | Path, rows: dict[str, np.ndarray], progress: Progr
     finally:
         pose.close()
     return counts.astype(str)
+
+
+def box_rows(rows: dict[str, np.ndarray], height: int, width: int) -> np.ndarray:
+    """mask_rle (M,): each observed row's box as a mask (a prior, not a segmentation); '' on predicted rows."""
+    return np.array([encode_mask(box_mask(box, height, width)) if observed else ""
+                     for box, observed in zip(rows["bbox_xyxy"], rows["observed"], strict=True)], dtype=str)
