@@ -62,9 +62,10 @@ class _Dtype(_Pending):
     """`numpy.dtype(code, align, copy)` for a type code only; structured and object dtypes are refused."""
 
     def __init__(self, code: Any = "", align: Any = False, copy: Any = True):
-        if not isinstance(code, str) or not code.isalnum() or code[0] in "OV":
+        value = np.dtype(code) if isinstance(code, str) and code.isalnum() and code[0] not in "OV" else None
+        if value is None or value.hasobject or value.kind == "V":
             raise InvalidInput(f"pickled dtype {code!r} is not a plain numeric, bool or string dtype")
-        self.value = np.dtype(code)
+        self.value = value
 
     def build(self, state: Any, unpickler: RestrictedUnpickler) -> None:
         # state: (version, byteorder, subarray, names, fields, elsize, alignment, flags)

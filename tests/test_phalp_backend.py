@@ -134,3 +134,48 @@ def test_engine_runs_phalp_and_imports_phalp_results_given_with_the_video(fake_p
                      lambda f, m="": None)
     tracklets = load_tracklets(out["tracklets"])
     assert str(tracklets["source"]) == "phalp-import:pypi-0.1.3" and list(np.unique(tracklets["person_id"])) == [4]
+
+
+def test_tracking_server_imports_phalp_results_and_refuses_a_crafted_pickle(fake_phalp, tmp_path):
+    import grpc
+    from phalp_fixtures import phalp_results
+
+    from mshot.config import ServerConfig
+    from mshot.rpc.convert import ref_to_proto
+    from mshot.rpc.server import GrpcServer
+    from mshot.rpc.stage import StageRunner
+    from mshot.store import ArtifactRef
+    from mshot.store.local import LocalStore
+    from mshot.v1 import tracking_pb2, tracking_pb2_grpc
+    from services.tracking.engine import TrackingEngine, TrackingSettings
+    from services.tracking.server import SERVICE_NAME, Servicer, register
+
+    store = LocalStore(tmp_path / "store")
+    server = GrpcServer("tracking", ServerConfig(port=0))
+    engine = TrackingEngine(TrackingSettings(backend="auto", device="cuda", body_model=""))
+    server.add(register, Servicer(StageRunner("tracking", engine, store, server.slots, server.lifecycle)),
+               SERVICE_NAME)
+    server.start()
+    server.set_serving()
+    try:
+        video = ref_to_proto(store.put_file(_video(tmp_path / "v.avi", 5), "video/x-msvideo"))
+        results, _ = phalp_results("master", {2: [(f, (10, 5, 50, 60), 0) for f in range(5)]}, 72, 96, 5)
+        joblib.dump(results, tmp_path / "r.pkl", compress=3)
+        stub = tracking_pb2_grpc.TrackingStub(grpc.insecure_channel(f"127.0.0.1:{server.port}"))
+
+        def track(pkl):
+            ref = ref_to_proto(store.put_file(pkl, "application/x-pickle"))
+            options = tracking_pb2.TrackingOptions(phalp_results=ref)
+            return list(stub.Track(tracking_pb2.TrackRequest(job_id="j", video=video, options=options)))
+
+        result = track(tmp_path / "r.pkl")[-1].result.artifacts["tracklets"]
+        fetched = store.get_file(ArtifactRef(result.key, result.sha256, result.media_type, result.size_bytes),
+                                 tmp_path / "t.npz")
+        assert str(load_tracklets(fetched)["source"]) == "phalp-import:master"
+        assert not fake_phalp.PHALP.instances[0].cfg.video.source  # PHALP itself did not run
+        (tmp_path / "evil.pkl").write_bytes(b"\x80\x04cposix\nsystem\n(Vtouch /tmp/x\ntR.")
+        with pytest.raises(grpc.RpcError) as info:
+            track(tmp_path / "evil.pkl")
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "posix.system" in info.value.details()
+    finally:
+        server.server.stop(0)

@@ -48,6 +48,13 @@ class _GetattrTrick:
         return getattr, (str, "join")
 
 
+class _ObjectDtype:
+    """numpy.dtype('object') spelled in lower case: an object dtype that a check on 'O' alone would miss."""
+
+    def __reduce__(self):
+        return np.dtype, ("object", False, True)
+
+
 def _sample():
     return {
         "big_endian": np.arange(12, dtype=">f4").reshape(3, 4),
@@ -128,6 +135,9 @@ def test_protocol_0_inst_opcode_and_object_arrays_are_refused(tmp_path):
     (tmp_path / "objects.pkl").write_bytes(pickle.dumps(np.array([{"a": 1}, None], dtype=object)))
     with pytest.raises(InvalidInput, match="dtype 'O8' is not a plain"):
         load_restricted(tmp_path / "objects.pkl")
+    (tmp_path / "object_dtype.pkl").write_bytes(pickle.dumps(_ObjectDtype()))
+    with pytest.raises(InvalidInput, match="dtype 'object' is not a plain"):
+        load_restricted(tmp_path / "object_dtype.pkl")
 
 
 def test_not_a_pickle_truncated_empty_and_missing_files_get_clear_errors(tmp_path):
