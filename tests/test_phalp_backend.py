@@ -173,9 +173,11 @@ def test_tracking_server_imports_phalp_results_and_refuses_a_crafted_pickle(fake
                                  tmp_path / "t.npz")
         assert str(load_tracklets(fetched)["source"]) == "phalp-import:master"
         assert not fake_phalp.PHALP.instances[0].cfg.video.source  # PHALP itself did not run
-        (tmp_path / "evil.pkl").write_bytes(b"\x80\x04cposix\nsystem\n(Vtouch /tmp/x\ntR.")
+        marker = tmp_path / "executed"
+        (tmp_path / "evil.pkl").write_bytes(b"\x80\x04cposix\nsystem\n(Vtouch " + str(marker).encode() + b"\ntR.")
         with pytest.raises(grpc.RpcError) as info:
             track(tmp_path / "evil.pkl")
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "posix.system" in info.value.details()
+        assert not marker.exists()
     finally:
         server.server.stop(0)
