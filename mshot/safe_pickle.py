@@ -11,8 +11,8 @@ InvalidInput naming it before it could run. What it decodes:
   pickle reducers are never called), including the arrays joblib writes after its `NumpyArrayWrapper`
   records (joblib.dump; read joblib/numpy_pickle.py for that layout);
 - files compressed as joblib writes them (zlib, gzip, bz2, xz, lzma); lz4 is refused (needs the lz4 package);
-- a pickled torch tensor is NOT decoded: it loads as an `UndecodedTensor` (its shape only), without
-  importing torch or reading the torch.save bytes it carries.
+- a pickled torch tensor (PHALP v1.1's `embedding`) loads as a numpy array, decoded by mshot/safe_torch.py
+  without torch; one whose storage type has no numpy equivalent loads as an `UndecodedTensor` (its shape).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import numpy as np
 
 from mshot.compressed import decompressed
 from mshot.errors import InvalidInput, NotFound
+from mshot.safe_torch import TORCH_STORAGES, StorageType, load_storage, rebuild_tensor
 
 MAX_ARRAY_BYTES = 1 << 31  # one array's declared size above this is refused (2 GiB)
 
@@ -163,14 +164,17 @@ def _codecs_encode(text: Any, encoding: str = "utf-8") -> bytes:
     return text.encode("latin1")
 
 
-def _torch_tensor(storage: Any = None, offset: Any = 0, size: Any = (), *rest: Any) -> UndecodedTensor:
-    """torch._utils._rebuild_tensor(_v2): keeps the shape; the data is not decoded."""
+def _torch_tensor(storage: Any = None, offset: Any = 0, size: Any = (), stride: Any = (),
+                  *rest: Any) -> np.ndarray | UndecodedTensor:
+    """torch._utils._rebuild_tensor(_v2): the elements as an array, or the shape if the storage was not decoded."""
+    if isinstance(storage, np.ndarray):
+        return rebuild_tensor(storage, offset, size, stride)
     return UndecodedTensor(tuple(int(n) for n in size) if isinstance(size, (tuple, list)) else ())
 
 
-def _torch_storage(data: Any = b"") -> None:
-    """torch.storage._load_from_bytes: the torch.save bytes it carries are not read."""
-    return None
+def _torch_storage(data: Any = b"") -> np.ndarray | None:
+    """torch.storage._load_from_bytes: torch.save's legacy bytes, read by mshot/safe_torch.py."""
+    return load_storage(data, RestrictedUnpickler)
 
 
 _MULTIARRAY = ("numpy.core.multiarray", "numpy._core.multiarray")
@@ -190,6 +194,7 @@ ALLOWED: dict[tuple[str, str], Any] = {
     ("torch._utils", "_rebuild_tensor_v2"): _torch_tensor,
     ("torch._utils", "_rebuild_tensor"): _torch_tensor,
     ("torch.storage", "_load_from_bytes"): _torch_storage,
+    **{("torch", name): StorageType(name) for name in TORCH_STORAGES},
 }
 
 

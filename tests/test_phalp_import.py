@@ -75,13 +75,13 @@ def test_rows_shots_predicted_frames_rotations_and_masks_of_the_master_layout(tm
     assert str(t["mask_source"]) == "phalp" and decode_mask(t["mask_rle"][0], 360, 480)[30:180, 40:100].all()
 
 
-def test_old_layouts_are_detected_and_their_torch_embeddings_skipped(tmp_path):
+def test_old_layouts_with_torch_embeddings_are_detected_and_say_what_they_lack(tmp_path):
     torch = pytest.importorskip("torch")
     for layout, masks in (("pypi-0.1.3", "phalp"), ("v1.1", "none")):
         path, _ = _write(tmp_path, layout, embedding=lambda: torch.zeros(4102))
         result = read_phalp_results(path, fps=25)
         assert result.layout.name == layout and str(result.tracklets["mask_source"]) == masks
-        assert any("embedding" in note for note in result.notes)
+        assert str(result.tracklets["source"]) == f"phalp-import:{layout}"
     assert any("no instance masks" in note for note in result.notes)
     assert (result.tracklets["mask_rle"] == "").all()
 

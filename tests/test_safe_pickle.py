@@ -92,15 +92,39 @@ def test_plain_pickles_load_including_shared_array_references(tmp_path, protocol
     assert isinstance(loaded["shared"][1], np.ndarray) and np.array_equal(loaded["shared"][1], data["big_endian"])
 
 
-def test_a_torch_tensor_loads_as_undecoded_without_importing_torch(tmp_path):
+def test_torch_tensors_load_as_numpy_arrays_without_importing_torch(tmp_path):
     torch = pytest.importorskip("torch")
-    joblib.dump({"embedding": torch.zeros(2, 5), "camera": np.ones(3)}, tmp_path / "t.pkl", compress=3)
+    tensors = {"embedding": torch.arange(12.0).reshape(3, 4).T[1:], "scalar": torch.tensor(2.5, dtype=torch.float64),
+               "long": torch.arange(10)[::3], "bools": torch.tensor([True, False]), "empty": torch.zeros(0, 4)}
+    joblib.dump({**tensors, "half": torch.ones(3, dtype=torch.bfloat16)}, tmp_path / "t.pkl", compress=3)
     code = ("import sys; from mshot.safe_pickle import load_restricted; "
             f"r = load_restricted({str(tmp_path / 't.pkl')!r}); "
-            "print(r['embedding'].shape, r['camera'].sum(), 'torch' in sys.modules)")
+            "print(r['embedding'].sum(), r['half'].shape, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["(2,", "5)", "3.0", "False"]
-    assert load_restricted(tmp_path / "t.pkl")["embedding"] == UndecodedTensor((2, 5))
+    assert out == [str(tensors["embedding"].sum().item()), "(3,)", "False"]
+    loaded = load_restricted(tmp_path / "t.pkl")
+    for key, tensor in tensors.items():
+        assert loaded[key].dtype == tensor.numpy().dtype and np.array_equal(loaded[key], tensor.numpy()), key
+    assert loaded["half"] == UndecodedTensor((3,))  # bfloat16 has no numpy dtype
+
+
+class _StrideOutside:
+    """A tensor whose stride reaches past its 3-element storage (a strided view would read foreign memory)."""
+
+    def __reduce__(self):
+        import collections
+
+        import torch
+        return torch._utils._rebuild_tensor_v2, (torch.zeros(3).storage(), 0, (5,), (100,), False,
+                                                 collections.OrderedDict())
+
+
+@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
+def test_a_torch_tensor_reaching_outside_its_storage_is_refused(tmp_path):
+    pytest.importorskip("torch")
+    (tmp_path / "t.pkl").write_bytes(pickle.dumps(_StrideOutside()))
+    with pytest.raises(InvalidInput, match="reaches outside its storage"):
+        load_restricted(tmp_path / "t.pkl")
 
 
 @pytest.mark.parametrize("payload, named", [

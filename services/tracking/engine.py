@@ -23,11 +23,15 @@ class TrackingSettings:
     backend: str = "auto"
     device: str = "auto"
     body_model: str = ""
+    phalp_opengl: str = "osmesa"  # PYOPENGL_PLATFORM for PHALP: osmesa or egl
+    phalp_render: bool = False  # PHALP's own rendered video
 
     @classmethod
     def from_env(cls) -> TrackingSettings:
         settings = cls(os.environ.get("MSHOT_TRACKING_BACKEND", "auto") or "auto",
-                       os.environ.get("MSHOT_DEVICE", "auto") or "auto", os.environ.get("MSHOT_BODY_MODEL", ""))
+                       os.environ.get("MSHOT_DEVICE", "auto") or "auto", os.environ.get("MSHOT_BODY_MODEL", ""),
+                       os.environ.get("MSHOT_PHALP_OPENGL", "osmesa") or "osmesa",
+                       os.environ.get("MSHOT_PHALP_RENDER", "") == "1")
         if settings.backend not in BACKENDS:
             raise FailedPrecondition(
                 f"MSHOT_TRACKING_BACKEND={settings.backend!r}: choose one of {', '.join(BACKENDS)}")
@@ -73,9 +77,8 @@ class TrackingEngine:
                 from services.tracking.phalp.backend import PhalpOptions, PhalpTracker
 
                 self._backends[name] = PhalpTracker(PhalpOptions(
-                    device="cuda" if device in ("", "auto") else device,
-                    opengl=os.environ.get("MSHOT_PHALP_OPENGL", "osmesa") or "osmesa",
-                    render=os.environ.get("MSHOT_PHALP_RENDER", "") == "1"))
+                    device="cuda" if device in ("", "auto") else device, opengl=self.settings.phalp_opengl,
+                    render=self.settings.phalp_render))
             else:
                 from mshot.body.model import BodyModel
                 from services.tracking.cpu.backend import CpuTracker

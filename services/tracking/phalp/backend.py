@@ -20,6 +20,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import threading
 import traceback
 import types
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ class PhalpTracker:
                                      f"'{options.device}'; use the cpu backend on machines without one")
         os.environ["PYOPENGL_PLATFORM"] = options.opengl  # read when PHALP's renderer is imported
         self.options = options
+        self.lock = threading.Lock()
         try:
             from omegaconf import OmegaConf
             from phalp.configs.base import FullConfig
@@ -77,7 +79,12 @@ class PhalpTracker:
             raise StageFailed(f"PHALP could not be set up: {type(exc).__name__}: {exc}") from exc
 
     def run(self, video: Path, workdir: Path, progress: Progress) -> Path:
-        """Track `video`; returns the results .pkl PHALP wrote (convert it with importer.read_phalp_results)."""
+        """Track `video`; returns the results .pkl PHALP wrote (convert it with importer.read_phalp_results).
+        One run at a time: PHALP keeps its configuration and tracker state on the instance."""
+        with self.lock:
+            return self._run(video, workdir, progress)
+
+    def _run(self, video: Path, workdir: Path, progress: Progress) -> Path:
         info = probe_video(video)
         frames_dir = workdir / "phalp" / "frames"
         frames_dir.mkdir(parents=True, exist_ok=True)

@@ -92,7 +92,7 @@ def read_phalp_results(path: str | Path, video: str | Path | None = None, fps: f
         "body_pose": matrix_to_axis_angle(orthonormalize(rows.pop("body_pose_R"))).reshape(count, 69),
     }
     if any(isinstance(e, UndecodedTensor) for r in records for e in r.get("embedding", [])):
-        notes.append("the per-person 'embedding' (a pickled torch tensor) is not decoded; it is not needed")
+        notes.append("the per-person 'embedding' holds torch tensors of a type numpy lacks (not decoded; not used)")
     return PhalpImport(tracklets, layout, notes)
 
 
