@@ -56,6 +56,8 @@ LAYOUT_KEYS = {
                    "3d_joints", "embedding", "mask"],
     "v1.1": ["center", "scale", "size", "img_path", "img_name", "mask_name", "conf", "smpl", "camera", "3d_joints",
              "embedding"],  # the v1.1 branch before Dec 2022: no masks
+    "v1.1-head": ["center", "scale", "size", "img_path", "img_name", "class_name", "conf", "smpl", "camera",
+                  "3d_joints", "embedding", "mask"],  # the v1.1 branch's head (20 Dec 2022)
 }
 
 

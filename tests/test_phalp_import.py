@@ -77,8 +77,9 @@ def test_rows_shots_predicted_frames_rotations_and_masks_of_the_master_layout(tm
 
 def test_old_layouts_with_torch_embeddings_are_detected_and_say_what_they_lack(tmp_path):
     torch = pytest.importorskip("torch")
-    for layout, masks in (("pypi-0.1.3", "phalp"), ("v1.1", "none")):
-        path, _ = _write(tmp_path, layout, embedding=lambda: torch.zeros(4102))
+    for written, layout, masks in (("pypi-0.1.3", "pypi-0.1.3", "phalp"), ("v1.1-head", "v1.1", "phalp"),
+                                   ("v1.1", "v1.1", "none")):
+        path, _ = _write(tmp_path, written, embedding=lambda: torch.zeros(4102))
         result = read_phalp_results(path, fps=25)
         assert result.layout.name == layout and str(result.tracklets["mask_source"]) == masks
         assert str(result.tracklets["source"]) == f"phalp-import:{layout}"
