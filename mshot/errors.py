@@ -54,5 +54,11 @@ class Cancelled(MshotError):
     exit_code = 130
 
 
+class StageFailed(MshotError):
+    """An external tool a stage runs (e.g. PHALP) failed; the message carries its cause. gRPC INTERNAL."""
+
+    exit_code = 1
+
+
 class IntegrityError(InvalidInput):
     """Bytes do not match their declared sha256 (truncated upload, corrupted artifact)."""

@@ -124,11 +124,12 @@ def test_shot_detection_on_generated_cuts(tmp_path):
     np.testing.assert_array_equal(np.flatnonzero(np.diff(shots)) + 1, [15, 27])
 
 
-def test_phalp_backend_is_refused_with_failed_precondition(tracked):
+@pytest.mark.skipif(__import__("importlib").util.find_spec("phalp") is not None, reason="PHALP is installed")
+def test_phalp_backend_is_refused_with_failed_precondition_when_phalp_is_not_installed(tracked):
     from services.tracking.engine import TrackingOptions
 
     _, engine, clip = tracked
-    with pytest.raises(FailedPrecondition, match="PHALP"):
+    with pytest.raises(FailedPrecondition, match="PHALP tracking backend is not installed"):
         engine.run({"video": clip}, TrackingOptions(backend="phalp"), clip.parent, lambda f, m="": None)
 
 

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     ("services.dataset.cli", "add_commands"),
 )
 IMPORT_MODULES = (
+    ("services.tracking.cli", "add_import_commands"),
     ("services.keypoints.cli", "add_import_commands"),
 )
 

@@ -13,6 +13,7 @@ _TO_CODE: list[tuple[type[errors.MshotError], grpc.StatusCode]] = [
     (errors.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (errors.Unavailable, grpc.StatusCode.UNAVAILABLE),
     (errors.Cancelled, grpc.StatusCode.CANCELLED),
+    (errors.StageFailed, grpc.StatusCode.INTERNAL),
 ]
 
 _FROM_CODE: dict[grpc.StatusCode, type[errors.MshotError]] = {code: cls for cls, code in _TO_CODE}

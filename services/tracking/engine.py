@@ -1,7 +1,9 @@
 """The tracking stage's engine: video in, tracklets.npz out (docs/artifacts.md `mshot.tracklets/1`).
 
-Backends: `cpu` (services/tracking/cpu, offline, any machine). `auto` picks the best available; the PHALP
-backend is not part of this build yet, so asking for `phalp` fails with FAILED_PRECONDITION.
+Backends: `phalp` (services/tracking/phalp: PHALP from git, the GPU image) and `cpu` (services/tracking/cpu,
+offline, any machine). `auto` is phalp when the `phalp` package is importable, else cpu; asking for `phalp`
+where it is not installed fails with FAILED_PRECONDITION. An input `phalp_results` (a PHALP results pickle)
+is imported instead of tracking (services/tracking/phalp/importer.py), checked against the video.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mshot.errors import FailedPrecondition, InvalidInput
-from mshot.progress import Progress
+from mshot.progress import Progress, scaled
 
 BACKENDS = ("auto", "cpu", "phalp")
 
@@ -21,11 +23,15 @@ class TrackingSettings:
     backend: str = "auto"
     device: str = "auto"
     body_model: str = ""
+    phalp_opengl: str = "osmesa"  # PYOPENGL_PLATFORM for PHALP: osmesa or egl
+    phalp_render: bool = False  # PHALP's own rendered video
 
     @classmethod
     def from_env(cls) -> TrackingSettings:
         settings = cls(os.environ.get("MSHOT_TRACKING_BACKEND", "auto") or "auto",
-                       os.environ.get("MSHOT_DEVICE", "auto") or "auto", os.environ.get("MSHOT_BODY_MODEL", ""))
+                       os.environ.get("MSHOT_DEVICE", "auto") or "auto", os.environ.get("MSHOT_BODY_MODEL", ""),
+                       os.environ.get("MSHOT_PHALP_OPENGL", "osmesa") or "osmesa",
+                       os.environ.get("MSHOT_PHALP_RENDER", "") == "1")
         if settings.backend not in BACKENDS:
             raise FailedPrecondition(
                 f"MSHOT_TRACKING_BACKEND={settings.backend!r}: choose one of {', '.join(BACKENDS)}")
@@ -43,35 +49,77 @@ class TrackingOptions:
 
 
 def _resolve(backend: str) -> str:
+    from services.tracking.phalp.backend import phalp_installed
+
     if backend not in BACKENDS:
         raise InvalidInput(f"unknown tracking backend '{backend}'; choose one of {', '.join(BACKENDS)}")
-    if backend == "phalp":
-        raise FailedPrecondition("the PHALP tracking backend is not available in this build; use backend 'cpu'")
-    return "cpu"
+    if backend == "auto":
+        return "phalp" if phalp_installed() else "cpu"
+    if backend == "phalp" and not phalp_installed():
+        raise FailedPrecondition("the PHALP tracking backend is not installed here (it needs PHALP from git, as in "
+                                 "the GPU image services/tracking/Dockerfile.gpu); use backend 'cpu'")
+    return backend
 
 
 class TrackingEngine:
     name = "tracking"
 
     def __init__(self, settings: TrackingSettings):
-        from mshot.body.model import BodyModel
-        from services.tracking.cpu.backend import CpuTracker
-
         self.settings = settings
         self.default_backend = _resolve(settings.backend)
-        self.cpu = CpuTracker(BodyModel.from_file(settings.body_model))
+        self._backends: dict[str, object] = {}
+        self._backend(self.default_backend, settings.device)  # load its models now (health turns SERVING after)
+
+    def _backend(self, name: str, device: str):
+        """The backend's tracker, built once (its models load in the constructor)."""
+        if name not in self._backends:
+            if name == "phalp":
+                from services.tracking.phalp.backend import PhalpOptions, PhalpTracker
+
+                self._backends[name] = PhalpTracker(PhalpOptions(
+                    device="cuda" if device in ("", "auto") else device, opengl=self.settings.phalp_opengl,
+                    render=self.settings.phalp_render))
+            else:
+                from mshot.body.model import BodyModel
+                from services.tracking.cpu.backend import CpuTracker
+
+                self._backends[name] = CpuTracker(BodyModel.from_file(self.settings.body_model))
+        return self._backends[name]
 
     def run(self, inputs: dict[str, Path], options: TrackingOptions, workdir: Path, progress: Progress) -> dict:
-        from services.tracking.cpu.backend import CpuTrackerOptions
+        from services.tracking.phalp.importer import import_phalp
 
         if "video" not in inputs:
             raise InvalidInput("the tracking stage needs a video")
-        backend = self.default_backend if options.backend in ("", "auto") else _resolve(options.backend)
         out = workdir / "tracklets.npz"
-        self.last_summary = {"backend": backend, **self.cpu.run(inputs["video"], out,
-                                                                CpuTrackerOptions(max_people=options.max_people),
-                                                                progress)}
+        if "phalp_results" in inputs:
+            result = import_phalp(inputs["phalp_results"], out, inputs["video"], progress=progress)
+            self.last_summary = {"backend": f"phalp-import:{result.layout.name}", "notes": result.notes,
+                                 **_counts(result.tracklets)}
+            return {"tracklets": out}
+        backend = self.default_backend if options.backend in ("", "auto") else _resolve(options.backend)
+        if backend == "phalp":
+            if options.device == "cpu":
+                raise FailedPrecondition("the PHALP backend needs a CUDA device (PHALP master calls .cuda()); "
+                                         "use backend 'cpu' for a CPU run")
+            pkl = self._backend("phalp", self.settings.device).run(inputs["video"], workdir, scaled(progress, 0, 0.95))
+            result = import_phalp(pkl, out, inputs["video"], progress=scaled(progress, 0.95, 1.0), source="phalp")
+            self.last_summary = {"backend": "phalp", "notes": result.notes, **_counts(result.tracklets)}
+            return {"tracklets": out}
+        from services.tracking.cpu.backend import CpuTrackerOptions
+
+        tracker = self._backend("cpu", self.settings.device)
+        self.last_summary = {"backend": backend, **tracker.run(inputs["video"], out,
+                                                               CpuTrackerOptions(max_people=options.max_people),
+                                                               progress)}
         return {"tracklets": out}
 
     def summarize(self, outputs: dict) -> dict:
         return getattr(self, "last_summary", {})
+
+
+def _counts(tracklets: dict) -> dict:
+    import numpy as np
+
+    return {"people": int(len(np.unique(tracklets["person_id"]))), "rows": int(len(tracklets["person_id"])),
+            "shots": int(np.max(tracklets["frame_shot_id"])) + 1}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from mshot.errors import FailedPrecondition
 from mshot.rpc.convert import device_name, optional_ref, ref_from_proto
 from mshot.rpc.stage import StageRunner
 from mshot.v1 import tracking_pb2_grpc
@@ -22,8 +21,9 @@ class Servicer(tracking_pb2_grpc.TrackingServicer):
 
     def Track(self, request, context):
         inputs = {"video": ref_from_proto(request.video, "video")}
-        if optional_ref(request.options.phalp_results, "options.phalp_results") is not None:
-            raise FailedPrecondition("importing PHALP results is not available in this build")
+        phalp_results = optional_ref(request.options.phalp_results, "options.phalp_results")
+        if phalp_results is not None:  # imported (restricted unpickler) instead of tracking
+            inputs["phalp_results"] = phalp_results
         options = TrackingOptions(backend=request.options.backend or "auto", device=device_name(request.options.device),
                                   max_people=request.options.max_people)
         yield from self.runner.run(request.job_id, inputs, options, context)
