@@ -73,8 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = data["tracklets"]
     initial = evaluate(model, data, rows["global_orient"], rows["body_pose"], rows["betas"], rows["transl"])
     fitted = evaluate(model, data, result.global_orient, result.body_pose, result.person_betas(), result.transl)
-    print(f"multishot benchmark: {len(rows['person_id'])} frames, 3 shots, 3 px noise, 12% dropout, 2% outliers, "
-          f"occluded legs in shot 1, 3% invalid frames; generated body model; {args.threads} threads")
+    print(f"multishot benchmark: {len(rows['person_id'])} frames at {SynthOptions.fps:g} fps, 3 shots, 3 px noise, "
+          f"12% dropout, 2% outliers, occluded legs in shot 1, 3% invalid frames; generated body model; "
+          f"{args.threads} threads")
     print(f"{'metric':<16}{'initial':>12}{'fit':>12}")
     for key in initial:
         print(f"{key:<16}{initial[key]:>12.2f}{fitted[key]:>12.2f}")

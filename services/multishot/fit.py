@@ -63,8 +63,8 @@ class FitOptions:
     device: str = "auto"  # auto | cpu | cuda
     seed: int = 0
     torso_iters: int = 30
-    body_iters: int = 150
-    refine_iters: int = 60
+    body_iters: int = 100
+    refine_iters: int = 40
     ftol: float = 1e-5  # stop a stage when the loss falls by less than this fraction over `check_every` iterations
     check_every: int = 10
     min_confidence: float = 0.1  # keypoints below are treated as missing
