@@ -5,7 +5,6 @@ naming their file kind, and nothing of theirs runs."""
 from __future__ import annotations
 
 import io
-import os
 import pickle
 import struct
 
@@ -19,6 +18,7 @@ from mshot.body.model import BodyModel
 from mshot.body.smpl_file import load_smpl_arrays
 from mshot.errors import InvalidInput
 from services.multishot.pose_prior import fallback_prior_as_gmm, load_gmm_pose_prior
+from tests.pickle_payloads import RunsShell
 
 
 class _Ch:  # written under the name chumpy.ch.Ch, with the state a chumpy Ch pickles (its __dict__)
@@ -58,8 +58,7 @@ class _RenamingPickler(pickle._Pickler):
 def _renamed_pickle(obj, protocol: int) -> bytes:
     """`obj` pickled as a Python 2 program wrote it (protocols 1 and 2) or a Python 3 one (3 and later)."""
     buffer = io.BytesIO()
-    renamed = {_Ch: "chumpy.ch.Ch", scipy.sparse.csc_matrix: "scipy.sparse.csc.csc_matrix",
-               _RunsShellInChumpy: "chumpy.ch.Ch"}
+    renamed = {_Ch: "chumpy.ch.Ch", scipy.sparse.csc_matrix: "scipy.sparse.csc.csc_matrix"}
     _RenamingPickler(buffer, protocol, renamed).dump(obj)
     return buffer.getvalue()
 
@@ -109,28 +108,16 @@ def test_sparse_regressor_reaching_outside_its_shape_is_refused(tmp_path, genera
         load_smpl_arrays(path)
 
 
-class _RunsShell:
-    def __init__(self, command):
-        self.command = command
-
-    def __reduce__(self):
-        return os.system, (self.command,)
-
-
-class _RunsShellInChumpy:
-    """Claims to be chumpy.ch.Ch but pickles a shell call: the pickle then names posix.system, not chumpy."""
-
-    def __init__(self, command):
-        self.command = command
-
-    def __reduce__(self):
-        return os.system, (self.command,)
+def _sparse_holding(payload) -> scipy.sparse.csc_matrix:
+    matrix = scipy.sparse.csc_matrix(np.eye(3))
+    matrix.data = payload
+    return matrix
 
 
 @pytest.mark.parametrize("payload", [
-    lambda command: _RunsShell(command),
-    lambda command: _RunsShellInChumpy(command),
-    lambda command: _Ch(_RunsShell(command)),  # inside a chumpy object's state
+    lambda command: RunsShell(command),
+    lambda command: _Ch(RunsShell(command)),  # inside a chumpy object's state
+    lambda command: _sparse_holding(RunsShell(command)),  # inside a sparse matrix's state
 ])
 @pytest.mark.parametrize("protocol", [1, 2, 4])
 def test_crafted_smpl_named_pickle_is_refused_and_nothing_runs(tmp_path, generated, payload, protocol):
@@ -159,7 +146,7 @@ def test_python2_gmm_file_reads_back_as_written(tmp_path, protocol):
 @pytest.mark.parametrize("protocol", [1, 2, 4])
 def test_crafted_gmm_pickle_is_refused_and_nothing_runs(tmp_path, protocol):
     marker = tmp_path / "executed"
-    gmm = {**fallback_prior_as_gmm(8), "covars": _RunsShell(f"touch {marker}")}
+    gmm = {**fallback_prior_as_gmm(8), "covars": RunsShell(f"touch {marker}")}
     path = tmp_path / "gmm_08.pkl"
     path.write_bytes(_renamed_pickle(gmm, protocol))
     with pytest.raises(InvalidInput, match=r"pose prior file .*gmm_08.pkl refers to the forbidden object "
