@@ -102,14 +102,13 @@ ALLOWED: dict[tuple[str, str], Any] = {
     **{("builtins", name): getattr(builtins, name) for name in PLAIN_BUILTINS},
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("_codecs", "encode"): _codecs_encode,
-    ("copyreg", "_reconstructor"): _reconstructor,
-    ("builtins", "object"): _ObjectBase,
     **NUMPY_STAND_INS,
     ("torch._utils", "_rebuild_tensor_v2"): _torch_tensor,
     ("torch._utils", "_rebuild_tensor"): _torch_tensor,
     ("torch.storage", "_load_from_bytes"): _torch_storage,
     **{("torch", name): StorageType(name) for name in TORCH_STORAGES},
 }
+PYTHON2_ALLOWED = {("copyreg", "_reconstructor"): _reconstructor, ("builtins", "object"): _ObjectBase}
 
 
 class RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: BUILD can be intercepted, as joblib does
@@ -128,7 +127,8 @@ class RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: BUIL
         if self.proto < 3:  # protocol 0-2 pickles name Python 2 modules (__builtin__.set, copy_reg, ...)
             module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
             module = _compat_pickle.IMPORT_MAPPING.get(module, module)
-        target = ALLOWED.get((module, name), self.admit.stand_ins.get((module, name)))
+        tables = (ALLOWED, PYTHON2_ALLOWED if self.admit.python2 else {}, self.admit.stand_ins)
+        target = next((table[module, name] for table in tables if (module, name) in table), None)
         if target is None:
             holds = f", {self.admit.holds}" if self.admit.holds else ""
             raise InvalidInput(f"{self.what} refers to the forbidden object '{module}.{name}', which is not allowed "
