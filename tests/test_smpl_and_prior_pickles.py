@@ -17,6 +17,7 @@ from mshot.body.generate import make_generated_smpl_arrays
 from mshot.body.model import BodyModel
 from mshot.body.smpl_file import load_smpl_arrays
 from mshot.errors import InvalidInput
+from mshot.safe_pickle import load_restricted
 from services.multishot.pose_prior import fallback_prior_as_gmm, load_gmm_pose_prior
 from tests.pickle_payloads import RunsShell
 
@@ -157,3 +158,16 @@ def test_crafted_gmm_pickle_is_refused_and_nothing_runs(tmp_path, protocol):
     path.write_bytes(_renamed_pickle(chumpy_gmm, 2))
     with pytest.raises(InvalidInput, match="forbidden object 'chumpy.ch.Ch'"):
         load_gmm_pose_prior(path)
+
+
+def test_the_plain_loader_admits_neither_chumpy_nor_python2_pickles(tmp_path):
+    path = tmp_path / "results.pkl"
+    path.write_bytes(_renamed_pickle({"v": _Ch(np.zeros(3))}, 2))
+    with pytest.raises(InvalidInput, match=r"PHALP results .* forbidden object 'chumpy.ch.Ch'.*numpy arrays are read"):
+        load_restricted(path, "PHALP results")
+    path.write_bytes(_renamed_pickle({"v": np.zeros(3)}, 1))  # protocol 1: no header
+    with pytest.raises(InvalidInput, match="is not a pickle"):
+        load_restricted(path, "PHALP results")
+    path.write_bytes(b"\x80\x02" + _renamed_pickle({"v": _Ch(np.zeros(3))}, 1))  # copy_reg._reconstructor
+    with pytest.raises(InvalidInput, match="forbidden object 'copyreg._reconstructor'"):
+        load_restricted(path, "PHALP results")
