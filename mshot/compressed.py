@@ -12,8 +12,9 @@ from typing import BinaryIO
 from mshot.errors import InvalidInput
 
 
-def decompressed(handle: BinaryIO, what: str) -> BinaryIO:
-    """The file's pickle stream, decompressed when joblib compressed it (joblib's magic prefixes)."""
+def decompressed(handle: BinaryIO, what: str, legacy_protocols: bool = False) -> BinaryIO:
+    """The file's pickle stream, decompressed when joblib compressed it (joblib's magic prefixes). Uncompressed,
+    it must start as protocol 2 or later does, unless `legacy_protocols` (protocols 0 and 1 have no header)."""
     head = handle.peek(8)[:8] if hasattr(handle, "peek") else b""
     if head.startswith(b"\x78"):
         return io.BufferedReader(_ZlibReader(handle))
@@ -25,7 +26,7 @@ def decompressed(handle: BinaryIO, what: str) -> BinaryIO:
         return lzma.LZMAFile(handle, mode="rb")
     if head.startswith(b"\x04\x22\x4d\x18"):
         raise InvalidInput(f"{what} is lz4-compressed, which is not supported; re-save it with joblib compress=3")
-    if not head.startswith(b"\x80"):
+    if not head.startswith(b"\x80") and not legacy_protocols:
         raise InvalidInput(f"{what} is not a pickle (protocol 2 or later, as joblib writes) or joblib-compressed")
     return handle
 

@@ -4,7 +4,6 @@ pickles that would run code or build foreign objects are refused by name and not
 from __future__ import annotations
 
 import collections
-import os
 import pickle
 import subprocess
 import sys
@@ -15,14 +14,7 @@ import pytest
 
 from mshot.errors import InvalidInput, NotFound
 from mshot.safe_pickle import UndecodedTensor, load_restricted
-
-
-class _RunsShell:
-    def __init__(self, command):
-        self.command = command
-
-    def __reduce__(self):
-        return os.system, (self.command,)
+from tests.pickle_payloads import RunsShell
 
 
 class _Evals:
@@ -128,12 +120,12 @@ def test_a_torch_tensor_reaching_outside_its_storage_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("payload, named", [
-    (lambda marker: _RunsShell(f"touch {marker}"), "system"),
+    (lambda marker: RunsShell(f"touch {marker}"), "system"),
     (lambda marker: _Evals(f"open({str(marker)!r}, 'w')"), "builtins.eval"),
     (lambda marker: _Popens(["touch", str(marker)]), "subprocess.Popen"),
     (lambda marker: _GetattrTrick(), "builtins.getattr"),
     (lambda marker: collections.Counter("ab"), "collections.Counter"),
-    (lambda marker: _RunsShell, "test_safe_pickle._RunsShell"),  # a foreign class itself
+    (lambda marker: RunsShell, "pickle_payloads.RunsShell"),  # a foreign class itself
 ])
 @pytest.mark.parametrize("container", ["pickle", "joblib"])
 def test_crafted_pickles_are_refused_by_name_and_nothing_runs(tmp_path, payload, named, container):

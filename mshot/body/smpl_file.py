@@ -1,68 +1,88 @@
 """Reading SMPL model files without chumpy: official .pkl (Python 2 pickles whose arrays are chumpy
-objects) through a restricted unpickler, and .npz with allow_pickle=False.
+objects) through the restricted loader (mshot/safe_pickle.py), and .npz with allow_pickle=False.
 
-The unpickler admits only numpy/scipy.sparse reconstruction and plain types; chumpy classes become a stub
-whose array is taken from the pickled state's `x`. Anything else is refused before it can run.
+Beyond plain values and numpy arrays, the loader admits two stand-ins of ours: `chumpy.ch.Ch` becomes the array
+its pickled state keeps under `x`, and scipy.sparse csc/csr/coo matrices (J_regressor) are rebuilt by our own
+constructor call from their pickled state (data, indices, indptr or coords, _shape), bounds-checked. Anything
+else in the file is refused before it can run.
 """
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse
 
 from mshot.errors import InvalidInput, NotFound
 from mshot.npzio import load_npz
+from mshot.safe_pickle import Admit, RestrictedUnpickler, StandIn, load_restricted
 
 NUM_JOINTS = 24
 
 
-class _ChumpyStub:
-    """Stands in for any chumpy class: keeps the array a chumpy object stores under 'x'."""
+class _ChumpyArray(StandIn):
+    """Stands in for `chumpy.ch.Ch`: its value is the array the pickled state (the object's __dict__) holds as 'x'."""
 
-    def __init__(self, *args, **kwargs):
-        self.x = None
-
-    def __setstate__(self, state):
-        self.x = state.get("x") if isinstance(state, dict) else None
-
-
-_ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-    ("numpy", "ndarray"), ("numpy", "dtype"), ("copyreg", "_reconstructor"), ("copy_reg", "_reconstructor"),
-    ("builtins", "object"), ("__builtin__", "object"), ("_codecs", "encode"),
-    *((module, plain) for module in ("builtins", "__builtin__")
-      for plain in ("set", "frozenset", "list", "dict", "tuple", "bytearray", "complex")),
-}
-_SPARSE = {"csc_matrix", "csr_matrix", "coo_matrix"}
+    def build(self, state: Any, unpickler: RestrictedUnpickler) -> None:
+        x = state.get("x") if isinstance(state, dict) else None
+        if not isinstance(x, (np.ndarray, np.generic, int, float)):
+            raise InvalidInput(f"{unpickler.what}: a chumpy object holds no array under 'x'")
+        self.value = np.asarray(x)
 
 
-class _SmplUnpickler(pickle.Unpickler):
-    def __init__(self, file, path: Path):
-        super().__init__(file, encoding="latin1")
-        self.path = path
+class _SparseMatrix(StandIn):
+    """Stands in for a scipy.sparse matrix class: BUILD gives its __dict__ (`_shape` (rows, cols), `data` and
+    `indices`/`indptr` (csc, csr) or `coords` / `row`, `col` (coo), older scipy)."""
 
-    def find_class(self, module: str, name: str):
-        if module.startswith("chumpy"):
-            return _ChumpyStub
-        if (module, name) in _ALLOWED:
-            return getattr(__import__(module.replace("copy_reg", "copyreg").replace("__builtin__", "builtins"),
-                                      fromlist=[name]), name)
-        if module.startswith("scipy.sparse") and name in _SPARSE:
-            return getattr(scipy.sparse, name)
-        raise InvalidInput(f"body model file {self.path} holds a forbidden object {module}.{name}; "
-                           "an SMPL file holds only arrays")
+    kind: type = scipy.sparse.csc_matrix  # (subclasses below for csr and coo)
+
+    def build(self, state: Any, unpickler: RestrictedUnpickler) -> None:
+        what = f"{unpickler.what}: a pickled {self.kind.__name__}"
+        if not isinstance(state, dict):
+            raise InvalidInput(f"{what} has no state dictionary")
+        shape = state.get("_shape", state.get("shape"))
+        if not (isinstance(shape, tuple) and len(shape) == 2 and all(isinstance(n, int) and n >= 0 for n in shape)):
+            raise InvalidInput(f"{what} has a malformed shape {shape!r}")
+        if self.kind is scipy.sparse.coo_matrix:
+            row, col = state["coords"] if "coords" in state else (state.get("row"), state.get("col"))
+            parts = (_vector(state.get("data"), what), (_vector(row, what), _vector(col, what)))
+        else:
+            parts = tuple(_vector(state.get(key), what) for key in ("data", "indices", "indptr"))
+        try:
+            matrix = self.kind(parts, shape=shape)
+            if hasattr(matrix, "indptr"):
+                matrix.check_format(full_check=True)
+        except (ValueError, TypeError, IndexError) as exc:
+            raise InvalidInput(f"{what} is inconsistent: {exc}") from None
+        self.value = matrix
+
+
+def _vector(value: Any, what: str) -> np.ndarray:
+    if not (isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "biufc"):
+        raise InvalidInput(f"{what} lacks one of its 1-D numeric arrays")
+    return value
+
+
+class _CsrMatrix(_SparseMatrix):
+    kind = scipy.sparse.csr_matrix
+
+
+class _CooMatrix(_SparseMatrix):
+    kind = scipy.sparse.coo_matrix
+
+
+_SPARSE = {"csc": _SparseMatrix, "csr": _CsrMatrix, "coo": _CooMatrix}
+SMPL_PICKLE = Admit(  # scipy names its modules scipy.sparse.csc (older) or scipy.sparse._csc (1.8 and later)
+    stand_ins={("chumpy.ch", "Ch"): _ChumpyArray,
+               **{(f"scipy.sparse{sep}{name}", f"{name}_matrix"): stand_in
+                  for name, stand_in in _SPARSE.items() for sep in (".", "._")}},
+    holds="chumpy arrays, scipy.sparse csc/csr/coo matrices", python2=True)
 
 
 def _plain(value):
-    if isinstance(value, _ChumpyStub):
-        return np.asarray(value.x)
-    if scipy.sparse.issparse(value):
-        return value
-    return np.asarray(value) if isinstance(value, (list, tuple, np.ndarray)) else value
+    return np.asarray(value) if isinstance(value, (list, tuple)) else value
 
 
 def load_smpl_arrays(path: str | Path) -> dict[str, np.ndarray]:
@@ -74,14 +94,7 @@ def load_smpl_arrays(path: str | Path) -> dict[str, np.ndarray]:
     if path.suffix == ".npz":
         raw = load_npz(path, "body model")
     else:
-        try:
-            with open(path, "rb") as f:
-                raw = _SmplUnpickler(f, path).load()
-        except InvalidInput:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any malformed/truncated pickle
-            raise InvalidInput(f"body model file {path} is not a readable SMPL pickle: {type(exc).__name__}: {exc}"
-                               ) from None
+        raw = load_restricted(path, "body model file", SMPL_PICKLE)
         if not isinstance(raw, dict):
             raise InvalidInput(f"body model file {path} holds a {type(raw).__name__}, expected a dict of arrays")
     arrays = {key: _plain(value) for key, value in raw.items()}

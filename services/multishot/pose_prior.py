@@ -7,7 +7,8 @@ to a constant), so the optimiser uses one weight for either.
   69-d axis-angle body pose: cost = min_k [0.5 (x - mu_k)^T Sigma_k^-1 (x - mu_k) - log w_k + 0.5 log det Sigma_k]
   minus the constant min_k 0.5 log det Sigma_k (so the best component of a likely pose costs about -log w_k).
   `load_gmm_pose_prior` reads SMPLify's `gmm_08.pkl` (a Python-2 pickle of a dict with `means` (K, 69),
-  `covars` (K, 69, 69), `weights` (K,)) through a restricted unpickler that only rebuilds numpy arrays.
+  `covars` (K, 69, 69), `weights` (K,)) through the restricted loader (mshot/safe_pickle.py), which only
+  rebuilds numpy arrays.
 - `DiagonalGaussianPosePrior` (the fallback): an independent zero-mean Gaussian per body-pose coordinate,
   cost = 0.5 sum_i (x_i / sigma_i)^2, with hand-set standard deviations `FALLBACK_SIGMA_RAD` per joint (radians):
   loose for hips, knees, shoulders and elbows, tight for the spine, wrists, feet and hands. It keeps poses near the
@@ -19,14 +20,14 @@ to a constant), so the optimiser uses one weight for either.
 
 from __future__ import annotations
 
-import io
 import pickle
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from mshot.errors import InvalidInput, NotFound
+from mshot.errors import InvalidInput
+from mshot.safe_pickle import Admit, load_restricted
 
 # Per-joint standard deviation (radians) of the fallback prior, SMPL body joints 1..23 in order.
 FALLBACK_SIGMA_RAD = (
@@ -39,37 +40,6 @@ FALLBACK_SIGMA_RAD = (
     1.0, 0.5, 0.5,  # right elbow, left wrist, right wrist
     0.15, 0.15,  # left hand, right hand
 )
-
-_ALLOWED_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("copy_reg", "_reconstructor"),
-    ("copyreg", "_reconstructor"),
-    ("__builtin__", "object"),
-    ("builtins", "object"),
-}
-
-
-class _ArrayOnlyUnpickler(pickle.Unpickler):
-    """Rebuilds plain containers and numpy arrays only; any other class in the file is refused."""
-
-    def find_class(self, module: str, name: str):
-        if (module, name) not in _ALLOWED_GLOBALS:
-            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
-        if module in ("copy_reg", "copyreg"):
-            import copyreg
-
-            return copyreg._reconstructor
-        if module in ("__builtin__", "builtins"):
-            return object
-        if name in ("ndarray", "dtype"):
-            return getattr(np, name)
-        return getattr(np.core.multiarray, name)
-
 
 class GaussianMixturePosePrior(torch.nn.Module):
     """Max-mixture Gaussian prior over the body pose. means (K, D), covars (K, D, D), weights (K,); D = 69."""
@@ -118,12 +88,7 @@ def load_gmm_pose_prior(path: str | Path) -> GaussianMixturePosePrior:
     `covars` (K, 69, 69) positive definite and `weights` (K,) positive.
     """
     path = Path(path)
-    if not path.is_file():
-        raise NotFound(f"pose prior file not found: {path}")
-    try:
-        data = _ArrayOnlyUnpickler(io.BytesIO(path.read_bytes()), encoding="latin1").load()
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means the file is not a GMM prior
-        raise InvalidInput(f"pose prior file {path} is not a readable GMM pickle: {exc}") from None
+    data = load_restricted(path, "pose prior file", Admit(python2=True))
     if not isinstance(data, dict):
         raise InvalidInput(f"pose prior file {path} holds a {type(data).__name__}, expected a dict of arrays")
     missing = [k for k in ("means", "covars", "weights") if k not in data]
