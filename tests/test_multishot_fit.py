@@ -96,3 +96,12 @@ def test_unseen_leg_keypoints_raise_the_pull_of_that_leg_to_its_initial_pose_onl
     assert weights[1, LEFT_KNEE - 1] == pytest.approx(20.0)  # everything it moves is seen
     assert weights[0, LEFT_ELBOW - 1] == pytest.approx(20.0)
     assert weights[0, LEFT_HIP - 1] == pytest.approx(1020.0)  # it moves only the (unseen) leg below it
+
+
+@pytest.mark.parametrize("fps", [0.0, -5.0, float("nan"), np.array([30.0, 30.0])])
+def test_a_frame_rate_that_is_not_one_positive_number_is_named(model, joints_model, fps):
+    from mshot.errors import InvalidInput
+
+    data = generate(model, SynthOptions(frames=4, shots=1))
+    with pytest.raises(InvalidInput, match="'fps'"):
+        fit_tracklets({**data["tracklets"], "fps": fps}, data["keypoints"], joints_model, FitOptions(device="cpu"))
