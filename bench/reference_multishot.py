@@ -128,6 +128,17 @@ def reference_as_ours(results: dict[str, np.ndarray], count: int, path: str) -> 
             "transl": results["camera_translation"]}
 
 
+def projection_mismatch_px(model, results: dict[str, np.ndarray], focal_px: float, principal_px) -> float:
+    """Largest distance (px) between the reference's own projected keypoints and our projection of its output
+    parameters: ~0 when body model, joint map, camera and focal are bridged correctly."""
+    t = lambda a: torch.tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
+    with torch.no_grad():
+        joints = model(t(results["global_orient"]), t(results["body_pose"]), t(results["betas"]),
+                       t(results["camera_translation"])).joints.numpy()
+    ours = project(joints[:, list(BODY25_TO_SMPLX45)], focal_px, principal_px)
+    return float(np.abs(ours - results["projected_joints"]).max())
+
+
 def compare(args) -> None:
     work = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="mshot_refbench_"))
     model_path = write_generated_smpl_model(work / "models" / "smpl" / "SMPL_NEUTRAL.pkl")
@@ -143,13 +154,18 @@ def compare(args) -> None:
     if args.clean:  # start both optimisers at the ground truth: what the objective alone does to it
         rows.update({key: data["truth"][key] for key in ("global_orient", "body_pose", "betas", "transl")})
     focal = float(rows["focal_px"][0])
-    parts, ref_seconds, ref_cpu = [], 0.0, 0.0
+    parts, ref_seconds, ref_cpu, glue_px = [], 0.0, 0.0, 0.0
     for person, arrays in zip(np.unique(rows["person_id"]), reference_inputs(model, data), strict=True):
         npz = work / f"person{person}.npz"
         np.savez(npz, **arrays)
         results, seconds, cpu_seconds = run_reference(Path(args.reference_dir), Path(args.reference_python), npz,
                                                       work, focal, args.reference_threads)
         parts.append(reference_as_ours(results, len(arrays["pred_aa"]), str(npz)))
+        mismatch = projection_mismatch_px(model, results, focal, rows["principal_px"][0])
+        if mismatch > 0.5:
+            raise FailedPrecondition(f"glue check failed: the reference's projected keypoints differ from ours by "
+                                     f"up to {mismatch:.2f} px for person {person}")
+        glue_px = max(glue_px, mismatch)
         ref_seconds, ref_cpu = ref_seconds + seconds, ref_cpu + cpu_seconds
     ref = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     cpu_before = time.process_time()
@@ -167,7 +183,8 @@ def compare(args) -> None:
                "2% outliers, occluded legs in shot 1, 3% invalid frames")
     print(f"reference vs ours: {count} frames at {args.fps:g} fps, 3 shots, {setting}; focal {focal:.0f} px; "
           f"generated body model, fallback prior (as gmm_08 for the reference); reference "
-          f"{args.reference_threads} thread(s), ours {args.threads}; work dir {work}")
+          f"{args.reference_threads} thread(s), ours {args.threads}; work dir {work}; glue check: the reference's own "
+          f"projected keypoints match ours to {glue_px:.1e} px")
     print_table(table)
 
 
