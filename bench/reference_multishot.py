@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -79,8 +80,9 @@ def reference_inputs(model, data: dict) -> list[dict[str, np.ndarray]]:
 
 
 def run_reference(reference_dir: Path, python: Path, npz: Path, work: Path, focal_px: float, threads: int,
-                  batch_size: int = 16) -> tuple[dict[str, np.ndarray], float]:
-    """Run the reference's optimisation/main.py on one person's npz; returns its results and wall seconds.
+                  batch_size: int = 16) -> tuple[dict[str, np.ndarray], float, float]:
+    """Run the reference's optimisation/main.py on one person's npz; returns its results, wall seconds and CPU
+    seconds (user + system of the child: a fairer figure than wall time on a shared machine).
     `work` must hold models/smpl/SMPL_NEUTRAL.pkl and priors/gmm_08.pkl."""
     main_py, config = reference_dir / "optimization" / "main.py", reference_dir / "optimization" / "fit_smpl.yaml"
     for path in (main_py, config):
@@ -94,10 +96,10 @@ def run_reference(reference_dir: Path, python: Path, npz: Path, work: Path, foca
                "--prior_folder", str(work / "priors"), "--use_cuda", "false", "--focal_length", str(focal_px)]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads), PYTHONWARNINGS="ignore")
     log = work / f"{npz.stem}.log"
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), _children_cpu_seconds()
     with open(log, "w") as f:
         code = subprocess.call(command, cwd=reference_dir, stdout=f, stderr=subprocess.STDOUT, env=env)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, _children_cpu_seconds() - cpu_before
     if code != 0:
         tail = log.read_text().strip().splitlines()[-5:]
         raise FailedPrecondition(f"the reference exited with {code} (log {log}): " + " | ".join(tail))
@@ -105,7 +107,12 @@ def run_reference(reference_dir: Path, python: Path, npz: Path, work: Path, foca
     code = subprocess.call([str(python), str(COLLECT_SCRIPT), str(out / "results"), str(collected)])
     if code != 0:
         raise FailedPrecondition(f"collecting the reference's results in {out / 'results'} failed ({code})")
-    return load_npz(collected, "reference results"), seconds
+    return load_npz(collected, "reference results"), seconds, cpu_seconds
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def reference_as_ours(results: dict[str, np.ndarray], count: int, path: str) -> dict[str, np.ndarray]:
@@ -119,6 +126,17 @@ def reference_as_ours(results: dict[str, np.ndarray], count: int, path: str) -> 
         raise InvalidInput(f"reference results {path}: camera rotation is not the identity")
     return {"orient": results["global_orient"], "pose": results["body_pose"], "betas": results["betas"],
             "transl": results["camera_translation"]}
+
+
+def projection_mismatch_px(model, results: dict[str, np.ndarray], focal_px: float, principal_px) -> float:
+    """Largest distance (px) between the reference's own projected keypoints and our projection of its output
+    parameters: ~0 when body model, joint map, camera and focal are bridged correctly."""
+    t = lambda a: torch.tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
+    with torch.no_grad():
+        joints = model(t(results["global_orient"]), t(results["body_pose"]), t(results["betas"]),
+                       t(results["camera_translation"])).joints.numpy()
+    ours = project(joints[:, list(BODY25_TO_SMPLX45)], focal_px, principal_px)
+    return float(np.abs(ours - results["projected_joints"]).max())
 
 
 def compare(args) -> None:
@@ -136,16 +154,23 @@ def compare(args) -> None:
     if args.clean:  # start both optimisers at the ground truth: what the objective alone does to it
         rows.update({key: data["truth"][key] for key in ("global_orient", "body_pose", "betas", "transl")})
     focal = float(rows["focal_px"][0])
-    parts, ref_seconds = [], 0.0
+    parts, ref_seconds, ref_cpu, glue_px = [], 0.0, 0.0, 0.0
     for person, arrays in zip(np.unique(rows["person_id"]), reference_inputs(model, data), strict=True):
         npz = work / f"person{person}.npz"
         np.savez(npz, **arrays)
-        results, seconds = run_reference(Path(args.reference_dir), Path(args.reference_python), npz, work, focal,
-                                         args.reference_threads)
+        results, seconds, cpu_seconds = run_reference(Path(args.reference_dir), Path(args.reference_python), npz,
+                                                      work, focal, args.reference_threads)
         parts.append(reference_as_ours(results, len(arrays["pred_aa"]), str(npz)))
-        ref_seconds += seconds
+        mismatch = projection_mismatch_px(model, results, focal, rows["principal_px"][0])
+        if mismatch > 0.5:
+            raise FailedPrecondition(f"glue check failed: the reference's projected keypoints differ from ours by "
+                                     f"up to {mismatch:.2f} px for person {person}")
+        glue_px = max(glue_px, mismatch)
+        ref_seconds, ref_cpu = ref_seconds + seconds, ref_cpu + cpu_seconds
     ref = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    cpu_before = time.process_time()
     ours, our_seconds = run_fit(SparseSmplJoints.from_body_model(model), data, args.threads)
+    our_cpu = time.process_time() - cpu_before
     count = len(rows["person_id"])
     table = {
         "initial": evaluate(model, data, rows["global_orient"], rows["body_pose"], rows["betas"], rows["transl"]),
@@ -153,11 +178,13 @@ def compare(args) -> None:
         "ours": evaluate(model, data, ours.global_orient, ours.body_pose, ours.person_betas(), ours.transl),
     }
     table["reference"]["s/frame"], table["ours"]["s/frame"] = ref_seconds / count, our_seconds / count
+    table["reference"]["CPU s/frame"], table["ours"]["CPU s/frame"] = ref_cpu / count, our_cpu / count
     setting = ("clean keypoints, ground truth as initial estimates" if args.clean else "3 px noise, 12% dropout, "
                "2% outliers, occluded legs in shot 1, 3% invalid frames")
     print(f"reference vs ours: {count} frames at {args.fps:g} fps, 3 shots, {setting}; focal {focal:.0f} px; "
           f"generated body model, fallback prior (as gmm_08 for the reference); reference "
-          f"{args.reference_threads} thread(s), ours {args.threads}; work dir {work}")
+          f"{args.reference_threads} thread(s), ours {args.threads}; work dir {work}; glue check: the reference's own "
+          f"projected keypoints match ours to {glue_px:.1e} px")
     print_table(table)
 
 
@@ -167,7 +194,7 @@ def print_table(table: dict[str, dict[str, float]]) -> None:
     for key in table["reference"]:
         values = [table[name].get(key, float("nan")) for name in table]
         ratio = values[2] / values[1] if values[1] else float("nan")
-        print(f"{key:<16}" + "".join(f"{v:>12.3f}" if key == "s/frame" else f"{v:>12.2f}" for v in values)
+        print(f"{key:<16}" + "".join(f"{v:>12.3f}" if "s/frame" in key else f"{v:>12.2f}" for v in values)
               + f"{ratio:>10.2f}")
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from bench.reference_multishot import reference_as_ours, reference_inputs
+from bench.reference_multishot import projection_mismatch_px, reference_as_ours, reference_inputs
 from bench.synth_multishot import SynthOptions, generate
 from mshot.body.generate import write_generated_smpl_model
 from mshot.body.model import BodyModel
@@ -50,3 +50,13 @@ def test_reference_results_with_a_rotated_camera_are_refused():
     results["camera_rotation"][1] = [[0, -1, 0], [1, 0, 0], [0, 0, 1]]
     with pytest.raises(InvalidInput, match="rotation"):
         reference_as_ours(results, 2, "r.npz")
+
+
+def test_glue_check_is_zero_for_consistent_results_and_catches_a_focal_mix_up(sample):
+    model, data = sample
+    truth, rows = data["truth"], data["tracklets"]
+    results = {"global_orient": truth["global_orient"], "body_pose": truth["body_pose"], "betas": truth["betas"],
+               "camera_translation": truth["transl"], "projected_joints": data["clean_keypoints"]}
+    focal, centre = rows["focal_px"][0], rows["principal_px"][0]
+    assert projection_mismatch_px(model, results, focal, centre) < 1e-2
+    assert projection_mismatch_px(model, results, 5000.0, centre) > 50
