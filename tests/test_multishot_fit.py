@@ -1,4 +1,4 @@
-"""The optimiser itself (services/multishot/fit.py): recovery from clean keypoints, frame-rate scaling of the
+"""The optimiser (services/multishot/fit.py, objective.py): recovery from clean keypoints, frame-rate scaling of the
 temporal weights, and the per-joint pull to the initial pose where keypoints are unseen."""
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from bench.synth_multishot import SynthOptions, generate
 from mshot.body.generate import write_generated_smpl_model
 from mshot.body.model import BodyModel
 from services.multishot import losses
-from services.multishot.fit import FitOptions, _Problem, fit_tracklets, temporal_weight_scales
+from services.multishot.fit import FitOptions, fit_tracklets
 from services.multishot.kinematics import SparseSmplJoints
+from services.multishot.objective import FitProblem, temporal_weight_scales
 from services.multishot.pose_prior import DiagonalGaussianPosePrior
 
 LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, RIGHT_ANKLE, LEFT_ELBOW = 1, 4, 7, 8, 18
@@ -89,7 +90,7 @@ def test_unseen_leg_keypoints_raise_the_pull_of_that_leg_to_its_initial_pose_onl
     keypoints = data["keypoints"].copy()
     keypoints[0, BODY25_LEFT_LEG] = 0.0
     options = FitOptions(device="cpu", initial_pose_weight=20.0, occluded_pose_weight=1000.0)
-    problem = _Problem(data["tracklets"], keypoints, joints_model, DiagonalGaussianPosePrior(), options,
+    problem = FitProblem(data["tracklets"], keypoints, joints_model, DiagonalGaussianPosePrior(), options,
                        torch.device("cpu"))
     weights = problem.initial_pose_weights.numpy().reshape(-1, 23, 3)[..., 0]
     assert weights[0, LEFT_KNEE - 1] == pytest.approx(1020.0)  # nothing it moves is seen

@@ -1,0 +1,268 @@
+"""The objective of one multishot fit: its parameters, its terms and outlier gating (`FitProblem`).
+
+What is optimised (all rows of all persons at once, float32, CPU or CUDA):
+- per row: global orientation (3), body pose (69), the pelvis position as its projection (u, v) px and log depth;
+- per person: one betas (10), shared by every frame and shot by construction.
+The pelvis parametrisation makes image-plane position and depth equally well scaled for the optimiser; the SMPL
+translation follows from it (transl = pelvis - rest pelvis(betas)).
+
+Terms (weights in fit.FitOptions; forms in losses.py):
+- robust reprojection of the BODY_25 keypoints (Geman-McClure, squared confidences, data weight 1000 / image height;
+  neck and hips ignored as in SMPLify-X); keypoints whose residual is a gross outlier for their person can be gated;
+- GMM (or fallback) pose prior, elbow/knee bend prior, shape prior towards the person's median initial betas;
+- the initial body pose as an observation: weak where the keypoints a joint moves are seen, strong where they are
+  not (occluded limbs, and the wrists, which BODY_25 does not observe);
+- temporal smoothness that crosses shot cuts (the body does not jump at a cut): first and second differences of the
+  body pose and of the root-relative joints in the body frame;
+- within a shot only (the camera may jump at a cut): second differences of the pelvis position and of the global
+  rotation matrix;
+- depth anchor: pelvis depth near its initial estimate, rescaled by the betas-implied body size relative to the
+  initial betas (a bigger body is farther away), so size error cannot turn into depth drift;
+- rows without usable keypoints ("invalid") keep only priors and smoothness, plus a weak pull to their initial root.
+Temporal weights are given for video at REFERENCE_FPS and rescaled to the tracklets' `fps` so that the smoothness
+terms are the same time integrals (of squared velocity and acceleration) at any frame rate (temporal_weight_scales).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from mshot.body.joint_maps import BODY25_TO_SMPLX45
+from mshot.errors import InvalidInput
+from mshot.geometry.torch_ops import axis_angle_to_matrix, project
+from services.multishot import losses
+from services.multishot.rows import temporal_links
+
+# BODY_25 keypoints ignored by the full fit (neck, right hip, left hip: defined differently from SMPL's joints).
+IGNORED_BODY25 = (1, 9, 12)
+# BODY_25 torso keypoints used by the first stage (right/left shoulder, right/left hip).
+TORSO_BODY25 = (2, 5, 9, 12)
+# Frame rate (frames per second) at which FitOptions' temporal weights are given.
+REFERENCE_FPS = 30.0
+
+
+def temporal_weight_scales(fps: float | None) -> tuple[float, float]:
+    """Factors (first-difference, second-difference) that carry temporal weights given at REFERENCE_FPS to `fps`
+    (frames per second; None = REFERENCE_FPS): (fps / REFERENCE_FPS) and (fps / REFERENCE_FPS)^3.
+
+    The sums of squared differences then approximate the same time integrals, int |velocity|^2 dt and
+    int |acceleration|^2 dt, whatever the frame rate (a difference over dt is velocity dt, a second difference
+    acceleration dt^2, and a sum over frames is an integral divided by dt)."""
+    rate = 1.0 if fps is None else fps / REFERENCE_FPS
+    return rate, rate**3
+
+
+def _fill_from_nearest(values: np.ndarray, usable: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """Copy into rows where `usable` is False the value of the nearest usable row of the same person."""
+    out = values.copy()
+    for pid in np.unique(person):
+        rows = np.flatnonzero(person == pid)
+        good = rows[usable[rows]]
+        if good.size == 0 or good.size == rows.size:
+            continue
+        bad = rows[~usable[rows]]
+        nearest = good[np.abs(bad[:, None] - good[None, :]).argmin(1)]
+        out[bad] = values[nearest]
+    return out
+
+
+class FitProblem:
+    """Tensors and the objective of one fit; parameters live in `self.params`."""
+
+    def __init__(self, rows, keypoints, joints_model, pose_prior, options, device):
+        self.options = options
+        self.device = device
+        f32 = torch.float32
+        count = keypoints.shape[0]
+        person = np.asarray(rows["person_id"]).astype(np.int64)
+        self.person_ids, self.person_index = np.unique(person, return_inverse=True)
+        self.model = joints_model.to(device)
+        self.prior = pose_prior.to(device)
+        tensor = lambda a: torch.tensor(np.asarray(a), dtype=f32, device=device)  # noqa: E731
+
+        kp = np.asarray(keypoints, dtype=np.float32).copy()
+        kp[kp[..., 2] < options.min_confidence] = 0.0
+        used = np.ones(25, dtype=bool)
+        used[list(IGNORED_BODY25)] = False
+        valid = (kp[:, used, 2] > 0).sum(1) >= options.min_keypoints
+        if "valid" in rows:
+            valid &= np.asarray(rows["valid"]).astype(bool)
+        kp[~valid] = 0.0
+        self.valid = valid
+        self.keypoints = tensor(kp)
+        self.confidence_mask = torch.ones(count, 25, dtype=f32, device=device)  # outlier gating sets 0s
+        weights = np.ones(25, dtype=np.float32)
+        weights[list(IGNORED_BODY25)] = 0.0
+        self.joint_weights = tensor(weights)
+        torso = np.zeros(25, dtype=np.float32)
+        torso[list(TORSO_BODY25)] = 1.0
+        self.torso_weights = tensor(torso)
+        self.body25_index = torch.as_tensor(BODY25_TO_SMPLX45, device=device)
+
+        image_size = np.asarray(rows["image_size"], dtype=np.float64)
+        height = image_size[0] if image_size.ndim == 1 else image_size[:, 0]
+        self.data_weight = tensor(np.broadcast_to(1000.0 / height, (count,)))
+        self.velocity_scale, self.accel_scale = temporal_weight_scales(float(rows["fps"]) if "fps" in rows else None)
+        self.focal = tensor(rows["focal_px"])
+        self.principal = tensor(rows["principal_px"])
+
+        # Initial estimates; rows without a usable initial root copy the nearest usable row of the person.
+        transl0 = np.asarray(rows["transl"], dtype=np.float64)
+        usable = transl0[:, 2] > 0.05  # rows with an initial estimate (the reference stores zeros when undetected)
+        lacking = np.setdiff1d(person, person[usable])
+        if lacking.size:
+            raise InvalidInput(f"tracklets: key 'transl' has no frame in front of the camera (depth > 0.05 m) for "
+                               f"person(s) {lacking.tolist()}; no initial estimate to start from")
+        orient0 = _fill_from_nearest(np.asarray(rows["global_orient"], dtype=np.float64), usable, person)
+        pose0 = _fill_from_nearest(np.asarray(rows["body_pose"], dtype=np.float64), usable, person)
+        transl0 = _fill_from_nearest(transl0, usable, person)
+        betas_rows0 = _fill_from_nearest(np.asarray(rows["betas"], dtype=np.float64), usable, person)
+        betas0 = []
+        for p in range(len(self.person_ids)):
+            mine = self.person_index == p
+            chosen = mine & usable & valid if np.any(mine & usable & valid) else mine & usable
+            betas0.append(np.median(betas_rows0[chosen], axis=0))
+        betas0 = np.stack(betas0)
+        self.betas_mean = tensor(betas0)
+        with torch.no_grad():
+            rest0 = self.model.rest_joints(tensor(betas_rows0))
+            pelvis0 = tensor(transl0) + rest0[:, 0]
+            self.size_reference = self._body_size(self.model.rest_joints(self.betas_mean))  # (P,) metres
+            # The initial depth belongs to the row's own initial betas; at the person's reference size it becomes:
+            self.depth_anchor = pelvis0[:, 2] * self.size_reference[self.person_index] / self._body_size(rest0)
+        self.depth0 = pelvis0[:, 2].clone()
+        self.pelvis0 = pelvis0
+        self.rotation0 = axis_angle_to_matrix(tensor(orient0))
+        self.pose0 = tensor(pose0)
+        self.initial_pose_weights = self._initial_pose_weights(kp[..., 2] > 0)
+        uv0 = project(pelvis0[:, None, :], self.focal, self.principal)[:, 0]
+        frames_per_person = np.bincount(self.person_index[valid], minlength=len(self.person_ids))
+        self.shape_frames = tensor(np.maximum(frames_per_person, 1))
+        self.invalid = tensor(~valid)
+
+        links = temporal_links(person, rows["frame_index"], rows["shot_id"])
+        as_index = lambda a: torch.as_tensor(a, dtype=torch.long, device=device)  # noqa: E731
+        self.pairs, self.triples = as_index(links.pairs), as_index(links.triples)
+        self.triples_in_shot = as_index(links.triples_in_shot)
+        self.row_person = as_index(self.person_index)
+
+        self.params = {
+            "global_orient": tensor(orient0).requires_grad_(),
+            "body_pose": tensor(pose0).requires_grad_(),
+            "root_uv": uv0.clone().requires_grad_(),
+            "log_depth": torch.log(pelvis0[:, 2] * self.size_reference[self.person_index] / self._body_size(rest0))
+            .clone().requires_grad_(),
+            "betas": tensor(betas0).requires_grad_(),
+        }
+        self.evaluations = 0
+
+    def _initial_pose_weights(self, seen: np.ndarray) -> torch.Tensor:
+        """(M, 69) weight of each body-pose coordinate's pull to its initial estimate.
+
+        seen (M, 25) bool keypoints used by the fit. A joint whose rotation moves no seen keypoint (an occluded limb,
+        or hands, which BODY_25 does not observe) has only the per-frame regressor's estimate to go by, so its pull
+        grows with the fraction of the keypoints it moves that are unseen.
+        """
+        o = self.options
+        moves = self.model.body_joint_moves_point().cpu().numpy()[:, list(BODY25_TO_SMPLX45)]  # (23, 25)
+        moves &= self.joint_weights.cpu().numpy()[None, :] > 0
+        total = moves.sum(1)
+        seen_fraction = (seen.astype(np.float32) @ moves.T.astype(np.float32)) / np.maximum(total, 1)  # (M, 23)
+        unseen = np.where(total > 0, 1.0 - seen_fraction, 1.0)
+        weights = o.initial_pose_weight + o.occluded_pose_weight * unseen
+        return torch.tensor(np.repeat(weights, 3, axis=1), dtype=torch.float32, device=self.device)
+
+    @staticmethod
+    def _body_size(rest_joints: torch.Tensor) -> torch.Tensor:
+        """(B, 24, 3) rest joints -> (B,) root-mean-square distance of the joints from their centroid, metres."""
+        centred = rest_joints - rest_joints.mean(1, keepdim=True)
+        return (centred * centred).sum(-1).mean(-1).sqrt()
+
+    def body(self):
+        """Current per-row body: dict of global_orient, body_pose, betas_rows, transl, pelvis, points, rotations."""
+        p = self.params
+        betas_rows = p["betas"][self.row_person]
+        rest = self.model.rest_joints(betas_rows)
+        # log_depth is the depth the row would have at the person's reference body size: scaling the body
+        # (betas) moves every frame along the depth/size ambiguity, which keeps the problem well conditioned.
+        reference_depth = torch.exp(p["log_depth"])
+        depth = reference_depth * self._body_size(rest) / self.size_reference[self.row_person]
+        xy = (p["root_uv"] - self.principal) / self.focal[:, None] * depth[:, None]
+        pelvis = torch.cat([xy, depth[:, None]], dim=1)
+        transl = pelvis - rest[:, 0]
+        points, rotations = self.model(p["global_orient"], p["body_pose"], betas_rows, transl)
+        return {"betas_rows": betas_rows, "pelvis": pelvis, "rest": rest, "transl": transl, "points": points,
+                "rotations": rotations, "reference_depth": reference_depth}
+
+    def projected_body25(self, points: torch.Tensor) -> torch.Tensor:
+        return project(points[:, self.body25_index], self.focal, self.principal)
+
+    def loss(self, stage: str, rho: float) -> torch.Tensor:
+        """The objective of `stage` ('torso' or 'body') at the current parameters (a scalar)."""
+        return sum(self.terms(stage, rho).values())
+
+    def terms(self, stage: str, rho: float) -> dict[str, torch.Tensor]:
+        """Each weighted term of the objective, summed over rows (scalars)."""
+        o = self.options
+        p = self.params
+        b = self.body()
+        projected = self.projected_body25(b["points"])
+        keypoints = self.keypoints * torch.cat([torch.ones_like(self.keypoints[..., :2]),
+                                                self.confidence_mask[..., None]], dim=-1)
+        weights = self.torso_weights if stage == "torso" else self.joint_weights
+        rotation = b["rotations"][:, 0]
+        # Metric temporal terms are measured at the person's reference size: shrinking the body (and bringing it
+        # closer) must not make motion look smoother, or the fit would be biased towards small bodies.
+        size_ratio = (self.size_reference[self.row_person] / self._body_size(b["rest"]))[:, None]
+        pelvis = b["pelvis"] * size_ratio
+        anchor_weight = o.torso_depth_anchor_weight if stage == "torso" else o.depth_anchor_weight
+        root_drift = ((rotation - self.rotation0) ** 2).sum((1, 2)) + (
+            ((b["pelvis"] - self.pelvis0) / self.depth0[:, None]) ** 2).sum(-1) * 100.0
+        terms = {
+            "reprojection": losses.reprojection(projected, keypoints, self.data_weight, rho, weights).sum(),
+            "pelvis_accel": o.pelvis_accel_weight * self.accel_scale
+            * losses.second_difference(pelvis, self.triples_in_shot).sum(),
+            "orient_accel": o.orient_accel_weight * self.accel_scale
+            * losses.second_difference(rotation, self.triples_in_shot).sum(),
+            "depth_anchor": anchor_weight * losses.relative_depth_anchor(b["reference_depth"], self.depth_anchor).sum(),
+            "invalid_anchor": o.invalid_anchor_weight * (self.invalid * root_drift).sum(),
+        }
+        if stage == "torso":
+            return terms
+        pose = p["body_pose"]
+        relative = losses.root_relative_joints(b["points"][:, self.body25_index], rotation) * size_ratio[..., None]
+        terms.update({
+            "pose_prior": o.pose_prior_weight**2 * self.prior(pose).sum(),
+            "initial_pose": (self.initial_pose_weights * (pose - self.pose0) ** 2).sum(),
+            "bend_prior": o.bend_weight * losses.bend_prior(pose).sum(),
+            "shape_prior": o.shape_weight**2
+            * (self.shape_frames * losses.shape_prior(p["betas"], self.betas_mean)).sum(),
+            "pose_velocity": o.pose_velocity_weight * self.velocity_scale
+            * losses.first_difference(pose, self.pairs).sum(),
+            "pose_accel": o.pose_accel_weight * self.accel_scale * losses.second_difference(pose, self.triples).sum(),
+            "joints_velocity": o.joints_velocity_weight * self.velocity_scale
+            * losses.first_difference(relative, self.pairs).sum(),
+            "joints_accel": o.joints_accel_weight * self.accel_scale
+            * losses.second_difference(relative, self.triples).sum(),
+        })
+        return terms
+
+    def gate_outliers(self) -> int:
+        """Switch off keypoints whose residual is a gross outlier for their person; returns how many."""
+        o = self.options
+        with torch.no_grad():
+            residual = (self.projected_body25(self.body()["points"]) - self.keypoints[..., :2]).norm(dim=-1)
+            seen = self.keypoints[..., 2] > 0
+            gated = 0
+            for p in range(len(self.person_ids)):
+                rows = self.row_person == p
+                mask = seen & rows[:, None]
+                if not mask.any():
+                    continue
+                typical = residual[mask].median()
+                limit = max(o.outlier_min_px, o.outlier_factor * float(typical))
+                bad = mask & (residual > limit)
+                self.confidence_mask[bad] = 0.0
+                gated += int(bad.sum())
+        return gated
