@@ -15,6 +15,8 @@ import numpy as np
 from mshot.artifacts.schema import Schema, f, i, s
 
 MIN_VISIBLE_PX = 20
+GT_VIDEO_PATH = Path("tests/data/gt_video/gt_video.mp4")  # relative to the repository root
+GT_PATH = Path("tests/data/gt_video/gt_video.npz")
 
 GT_VIDEO = Schema("mshot.gt-video/1", "ground truth", {
     "image_size": i(2), "fps": f(dtype="float64"), "num_frames": i(), "frame_shot_id": i("F"),

@@ -22,10 +22,9 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from bench.ground_truth import GT_PATH, GT_VIDEO_PATH, load_ground_truth
 from bench.keypoints import box_iou
 
-DEFAULT_VIDEO = Path("tests/data/gt_video/gt_video.mp4")
-DEFAULT_GT = Path("tests/data/gt_video/gt_video.npz")
 MIN_EVAL_VISIBILITY = 0.2
 MATCH_IOU = 0.5
 CUT_TOLERANCE = 1
@@ -127,15 +126,14 @@ def score(gt, tracklets: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.tracking", description=__doc__.splitlines()[0])
-    parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
-    parser.add_argument("--gt", type=Path, default=DEFAULT_GT)
+    parser.add_argument("--video", type=Path, default=GT_VIDEO_PATH)
+    parser.add_argument("--gt", type=Path, default=GT_PATH)
     parser.add_argument("--tracklets", type=Path, default=None, help="score this run instead of running the tracker")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
     if not args.gt.is_file():
         print(f"ground truth {args.gt} not found (scripts/render_gt_video.py renders it)")
         return 2
-    from bench.ground_truth import load_ground_truth
     from mshot.artifacts.tracklets import load_tracklets
 
     gt = load_ground_truth(args.gt)
