@@ -36,8 +36,11 @@ def test_scan_frames_are_each_shots_first_frame_and_every_nth():
 class _PoseAtBoxCentre:
     """Stands in for BlazePose: finds a person (all joints confident) filling the middle of every box."""
 
+    calls = 0
+
     def estimate(self, frame, boxes):
         boxes = np.asarray(boxes, float).reshape(-1, 4)
+        self.calls += len(boxes)
         keypoints = np.zeros((len(boxes), 25, 3), np.float32)
         masks = np.zeros((len(boxes), *frame.shape[:2]), bool)
         for k, (x0, y0, x1, y1) in enumerate(boxes):
@@ -78,3 +81,10 @@ def test_on_a_scan_hog_adds_people_that_no_predicted_box_covers(detector):
     found = detector.detect(np.zeros((120, 200, 3), np.uint8), np.array([[20, 10, 50, 90]]), scan=True)
     assert calls and len(found.boxes_xyxy) == 2
     assert sorted(found.boxes_xyxy[:, 0] < 60) == [False, True]
+
+
+def test_a_new_people_candidate_inside_a_person_already_found_costs_no_pose_run(detector):
+    _with_hog(detector, [[25, 20, 40, 50]])  # small, inside the predicted person: IoU 0.19 with its box
+    detector.pose.calls = 0
+    found = detector.detect(np.zeros((120, 200, 3), np.uint8), np.array([[20, 10, 50, 90]]), scan=True)
+    assert len(found.boxes_xyxy) == 1 and detector.pose.calls == 1

@@ -50,10 +50,14 @@ def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np
     return np.array(keep, dtype=int)
 
 
+PRIOR_SCORE = 0.5  # the confidence given to a person re-found at a predicted box
+PREDICTED, BLOB, HOG = 0, 1, 2  # where a candidate box comes from
+
+
 class PeopleDetector:
     def __init__(self, upscale: float = 1.5, min_keypoints: int = 8, min_keypoint_conf: float = 0.5,
                  nms_iou: float = 0.4, prior_overlap: float = 0.3, hit_threshold: float = -1.0,
-                 pyramid_scale: float = 1.1, segmentation_proposals: bool = True):
+                 pyramid_scale: float = 1.1, segmentation_proposals: bool = True, max_painted: float = 0.5):
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
         self.pose = BlazePoseBody25()
@@ -67,6 +71,7 @@ class PeopleDetector:
         # -1.0 finds 79 % of people at IoU 0.3 against 68 % at 0; pyramid step 1.1 is 2.5x faster than 1.05).
         self.hit_threshold = hit_threshold
         self.pyramid_scale = pyramid_scale
+        self.max_painted = max_painted  # a new-people candidate this much covered by people found is skipped
 
     def hog_candidates(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         big = cv2.resize(frame_bgr, None, fx=self.upscale, fy=self.upscale, interpolation=cv2.INTER_LINEAR)
@@ -82,21 +87,31 @@ class PeopleDetector:
 
     def candidates(self, frame_bgr: np.ndarray, prior_boxes: np.ndarray | None,
                    scan: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """-> boxes (K, 4), scores (K,), retry (K,) bool: predicted boxes (score 0.5) first, then on scan frames
-        segmentation blobs (0.4, tried twice) and HOG boxes that overlap no predicted box."""
+        """-> boxes (K, 4), scores (K,), kinds (K,) (PREDICTED, BLOB or HOG): predicted boxes (score 0.5) first,
+        then on scan frames segmentation blobs (0.4) and HOG boxes that overlap no predicted box."""
         priors = np.zeros((0, 4)) if prior_boxes is None else np.asarray(prior_boxes, np.float64).reshape(-1, 4)
-        parts = [(priors, np.full(len(priors), 0.5), np.zeros(len(priors), bool))]
+        parts = [(priors, np.full(len(priors), PRIOR_SCORE), np.full(len(priors), PREDICTED))]
         if scan:
             if self.proposals is not None:
                 blobs = self.proposals.boxes(frame_bgr)
-                parts.append((blobs, np.full(len(blobs), 0.4), np.ones(len(blobs), bool)))
+                parts.append((blobs, np.full(len(blobs), 0.4), np.full(len(blobs), BLOB)))
             hog, scores = self.hog_candidates(frame_bgr)
-            parts.append((hog, scores, np.zeros(len(hog), bool)))
-        boxes, scores, retry = (np.concatenate(x) for x in zip(*parts, strict=True))
+            parts.append((hog, scores, np.full(len(hog), HOG)))
+        boxes, scores, kinds = (np.concatenate(x) for x in zip(*parts, strict=True))
         new = np.ones(len(boxes), bool)
         if len(priors) and len(boxes) > len(priors):
             new[len(priors):] = box_iou(boxes[len(priors):], priors).max(1) < self.prior_overlap
-        return boxes[new].reshape(-1, 4), scores[new], retry[new]
+        return boxes[new].reshape(-1, 4), scores[new], kinds[new]
+
+    def _covered(self, box: np.ndarray, painted: np.ndarray, found: list[tuple]) -> bool:
+        """A new-people candidate not worth a BlazePose run: mostly painted out, or on a person already found."""
+        if not found:
+            return False
+        x0, y0, x1, y1 = np.round(box).astype(int)
+        window = painted[max(y0, 0):max(y1, y0 + 1), max(x0, 0):max(x1, x0 + 1)]
+        if window.size and window.mean() >= self.max_painted:
+            return True
+        return box_iou(box[None], np.array([f[0] for f in found])).max() >= self.prior_overlap
 
     def _verify(self, frame_bgr: np.ndarray, box: np.ndarray):
         """BlazePose in the candidate's crop -> (tight box, keypoints (25, 3), mask (H, W)) or None."""
@@ -118,11 +133,14 @@ class PeopleDetector:
     def detect(self, frame_bgr: np.ndarray, prior_boxes: np.ndarray | None = None, scan: bool = True) -> Detections:
         """People in one frame. prior_boxes (K, 4): where tracked people are expected; scan: also look for new
         people (segmentation blobs and HOG)."""
-        boxes, scores, retry = self.candidates(frame_bgr, prior_boxes, scan)
+        boxes, scores, kinds = self.candidates(frame_bgr, prior_boxes, scan)
         work = frame_bgr.copy()
+        painted = np.zeros(frame_bgr.shape[:2], bool)
         found: list[tuple] = []
-        for box, score, again in zip(boxes, scores, retry, strict=True):
-            for _ in range(2 if again else 1):
+        for box, score, kind in zip(boxes, scores, kinds, strict=True):
+            for _ in range(2 if kind == BLOB else 1):  # a blob may hold two people
+                if kind != PREDICTED and self._covered(box, painted, found):
+                    break
                 person = self._verify(work, box)
                 if person is None:
                     break
@@ -130,7 +148,7 @@ class PeopleDetector:
                 if found and box_iou(tight[None], np.array([f[0] for f in found])).max() >= self.nms_iou:
                     break  # the same person again
                 found.append((tight, score, keypoints, mask))
-                _paint_out(work, tight, mask)
+                _paint_out(work, painted, tight, mask)
         height, width = frame_bgr.shape[:2]
         if not found:
             return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 25, 3), np.float32),
@@ -140,11 +158,14 @@ class PeopleDetector:
                           masks.astype(bool))
 
 
-def _paint_out(frame_bgr: np.ndarray, box: np.ndarray, mask: np.ndarray) -> None:
-    """Grey out a found person (its mask dilated by 4 px, or its box when the mask is nearly empty), in place."""
+def _paint_out(frame_bgr: np.ndarray, painted: np.ndarray, box: np.ndarray, mask: np.ndarray) -> None:
+    """Grey out a found person (its mask dilated by 4 px, or its box when the mask is nearly empty) in the
+    frame and mark it in `painted`, both in place."""
     if mask.sum() > 50:
         region = cv2.dilate(mask.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
-        frame_bgr[region] = 128
     else:
+        region = np.zeros(painted.shape, bool)
         x0, y0, x1, y1 = np.round(box).astype(int)
-        frame_bgr[max(y0, 0):y1, max(x0, 0):x1] = 128
+        region[max(y0, 0):y1, max(x0, 0):x1] = True
+    frame_bgr[region] = 128
+    painted |= region
