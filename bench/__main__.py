@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from bench import multishot, pipeline
+from bench import keypoints, multishot, pipeline, tracking
 
 if __name__ == "__main__":
     quick = "--quick" in sys.argv
     status = multishot.main(["--quick"] if quick else [])
     print()
     status |= pipeline.main([])
+    print()
+    status |= tracking.main([])
+    print()
+    status |= keypoints.main([])
     sys.exit(status)

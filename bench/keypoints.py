@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from bench.ground_truth import GT_PATH, GT_VIDEO_PATH, load_ground_truth
+
 JOINT_GROUPS = {"head": (0, 15, 16, 17, 18), "torso": (1, 2, 5, 8, 9, 12), "arms": (3, 4, 6, 7),
                 "legs": (10, 11, 13, 14), "feet": (19, 20, 21, 22, 23, 24)}
 PAIR_MIN_IOU = 0.3
@@ -124,16 +126,15 @@ def tracklets_from_ground_truth(gt, path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.keypoints", description=__doc__.splitlines()[0])
-    parser.add_argument("--video", type=Path, default=Path("data/sample/multishot_sample.mp4"))
-    parser.add_argument("--gt", type=Path, default=Path("data/sample/multishot_sample_gt.npz"))
+    parser.add_argument("--video", type=Path, default=GT_VIDEO_PATH)
+    parser.add_argument("--gt", type=Path, default=GT_PATH)
     parser.add_argument("--tracklets", type=Path, default=None, help="tracking output (default: from the GT)")
     parser.add_argument("--backend", default="cpu", choices=["cpu", "opencv-dnn", "openpose"])
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
     if not args.gt.is_file():
-        print(f"ground truth {args.gt} not found: render it first (see bench/ground_truth.py)")
+        print(f"ground truth {args.gt} not found (scripts/render_gt_video.py renders it)")
         return 2
-    from bench.ground_truth import load_ground_truth
     from mshot.artifacts.keypoints import load_keypoints
     from mshot.artifacts.tracklets import load_tracklets
     from services.keypoints.engine import KeypointsEngine, KeypointsOptions, KeypointsSettings

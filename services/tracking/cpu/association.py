@@ -46,6 +46,7 @@ class Track:
     pose: np.ndarray
     observations: list[Observation] = field(default_factory=list)
     hits: int = 0
+    histogram_sum: np.ndarray | None = None  # sum of every observation's histogram (the track's mean appearance)
 
     @property
     def last(self) -> Observation:
@@ -142,7 +143,25 @@ class Associator:
                                               encode_mask(detections.masks[j])))
         track.hits += 1
         track.histogram = 0.8 * track.histogram + 0.2 * hist if track.hits > 1 else hist
+        track.histogram_sum = hist.copy() if track.histogram_sum is None else track.histogram_sum + hist
         track.pose = pose
+
+    def predicted_boxes(self, frame_index: int, shot_id: int, max_gap: int = 2) -> np.ndarray:
+        """(K, 4) where the tracks seen in this shot within `max_gap` frames should be now: the last box moved on
+        by the track's velocity (from its last two observations), for the detector to look there."""
+        boxes = []
+        for track in self.tracks:
+            last = track.last
+            gap = frame_index - last.frame_index
+            if last.shot_id != shot_id or not 0 < gap <= max_gap:
+                continue
+            velocity = np.zeros(4)
+            if len(track.observations) > 1:
+                previous = track.observations[-2]
+                if previous.shot_id == shot_id:
+                    velocity = (last.box - previous.box) / max(last.frame_index - previous.frame_index, 1)
+            boxes.append(last.box + gap * velocity)
+        return np.asarray(boxes, np.float64).reshape(-1, 4)
 
     def confirmed_tracks(self) -> list[Track]:
         return [t for t in self.tracks if t.hits >= self.options.n_init]

@@ -1,5 +1,7 @@
-"""The CPU tracker: shots (PySceneDetect), people (HOG + BlazePose verification, keypoints and masks),
-association across frames and cuts, gaps filled with predicted rows, initial 3D bodies. Offline, no GPU."""
+"""The CPU tracker: shots (PySceneDetect), people (candidates from the tracks' predicted boxes, segmentation blobs
+and HOG, verified by BlazePose, which gives keypoints and masks), association across frames and cuts, pieces of
+one person's track joined by mean appearance (stitching.py), gaps filled with predicted rows, initial 3D
+bodies. Offline, no GPU."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from mshot.video import iter_frames, probe_video
 from services.tracking.cpu.association import AssociationOptions, Associator, Track
 from services.tracking.cpu.detector import PeopleDetector
 from services.tracking.cpu.initial3d import default_focal, fit_initial_bodies
+from services.tracking.cpu.stitching import stitch_tracks
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class CpuTrackerOptions:
     max_people: int = 0  # 0 = all; else the people seen in most frames
     max_gap: int = 8  # frames of a gap within a shot filled with predicted rows
     min_track_frames: int = 5  # shorter confirmed tracks are dropped as noise
+    stitch_max_distance: float = 0.4  # mean-appearance distance joining disjoint tracks (negative: never)
+    scan_every: int = 2  # HOG looks for new people on every n-th frame (and a shot's first); else tracks only
     association: AssociationOptions = AssociationOptions()
 
 
@@ -38,11 +43,15 @@ class CpuTracker:
         associator = Associator(options.association)
         track_progress = scaled(progress, 0.02, 0.9)
         for index, frame in iter_frames(video):
-            detections = self.detector.detect(frame)
-            associator.update(index, int(frame_shot[index]), frame, detections)
+            shot = int(frame_shot[index])
+            expected = associator.predicted_boxes(index, shot, options.association.max_age)
+            detections = self.detector.detect(frame, expected,
+                                              scan=is_scan_frame(index, frame_shot, options.scan_every))
+            associator.update(index, shot, frame, detections)
             track_progress((index + 1) / info.num_frames, f"frame {index + 1}/{info.num_frames}: "
                                                            f"{len(detections.boxes_xyxy)} people")
-        tracks = [t for t in associator.confirmed_tracks() if len(t.observations) >= options.min_track_frames]
+        tracks = stitch_tracks(associator.confirmed_tracks(), options.stitch_max_distance)
+        tracks = [t for t in tracks if len(t.observations) >= options.min_track_frames]
         tracks.sort(key=lambda t: -len(t.observations))
         if options.max_people:
             tracks = tracks[: options.max_people]
@@ -59,6 +68,11 @@ class CpuTracker:
         save_tracklets(out, rows)
         progress(1.0, f"{len(tracks)} people, {int(frame_shot.max()) + 1} shots")
         return {"people": len(tracks), "shots": int(frame_shot.max()) + 1, "rows": int(len(rows["person_id"]))}
+
+
+def is_scan_frame(index: int, frame_shot: np.ndarray, every: int) -> bool:
+    """HOG runs on the first frame of each shot and on every `every`-th frame (every <= 1: all frames)."""
+    return every <= 1 or index == 0 or frame_shot[index] != frame_shot[index - 1] or index % every == 0
 
 
 def _rows(tracks: list[Track], frame_shot: np.ndarray, info, max_gap: int) -> tuple[dict, np.ndarray]:

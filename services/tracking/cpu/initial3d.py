@@ -38,7 +38,9 @@ def fit_initial_bodies(rows: dict, keypoints: np.ndarray, body_model, progress: 
     orient, transl = initial_root_guess(rows, keypoints)
     table = {**rows, "global_orient": orient, "body_pose": np.zeros((count, 69), np.float32),
              "betas": np.zeros((count, 10), np.float32), "transl": transl}
-    options = FitOptions(torso_iters=20, body_iters=0, refine_iters=0)
+    # One L-BFGS block (10 iterations): on the rendered GT video's 440 rows a second block costs 8 s more (each
+    # evaluation poses the body model for every row) and lowers the median reprojection error by 0.1 px only.
+    options = FitOptions(torso_iters=10, body_iters=0, refine_iters=0)
     result = fit_tracklets(table, keypoints, body_model, options, progress)
     return {"global_orient": result.global_orient, "body_pose": result.body_pose,
             "betas": np.zeros((count, 10), np.float32), "transl": result.transl}

@@ -1,0 +1,90 @@
+"""The CPU tracker looks for people where its tracks predict them (between HOG scans), so a person HOG misses
+stays tracked: predicted boxes, the scan schedule, and how the detector merges predicted and HOG candidates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from services.tracking.cpu.association import AssociationOptions, Associator
+from services.tracking.cpu.backend import is_scan_frame
+from services.tracking.cpu.detector import Detections, PeopleDetector
+
+
+def _one_person(box) -> Detections:
+    keypoints = np.zeros((1, 25, 3), np.float32)
+    return Detections(np.asarray([box], np.float32), np.ones(1, np.float32), keypoints, np.zeros((1, 60, 80), bool))
+
+
+def test_predicted_box_moves_on_with_the_track_velocity_and_only_within_its_shot():
+    associator = Associator(AssociationOptions(n_init=1))
+    frame = np.full((60, 80, 3), 128, np.uint8)
+    associator.update(0, 0, frame, _one_person([10, 10, 20, 40]))
+    associator.update(1, 0, frame, _one_person([13, 10, 23, 40]))  # 3 px per frame to the right
+    np.testing.assert_allclose(associator.predicted_boxes(2, 0), [[16, 10, 26, 40]])
+    np.testing.assert_allclose(associator.predicted_boxes(4, 0, max_gap=3), [[22, 10, 32, 40]])
+    assert associator.predicted_boxes(5, 0, max_gap=3).shape == (0, 4)  # unseen for too long
+    assert associator.predicted_boxes(2, 1).shape == (0, 4)  # after a cut the old position means nothing
+
+
+def test_scan_frames_are_each_shots_first_frame_and_every_nth():
+    shots = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1])
+    assert [i for i in range(9) if is_scan_frame(i, shots, 4)] == [0, 4, 5, 8]
+    assert all(is_scan_frame(i, shots, 1) for i in range(9))
+
+
+class _PoseAtBoxCentre:
+    """Stands in for BlazePose: finds a person (all joints confident) filling the middle of every box."""
+
+    calls = 0
+
+    def estimate(self, frame, boxes):
+        boxes = np.asarray(boxes, float).reshape(-1, 4)
+        self.calls += len(boxes)
+        keypoints = np.zeros((len(boxes), 25, 3), np.float32)
+        masks = np.zeros((len(boxes), *frame.shape[:2]), bool)
+        for k, (x0, y0, x1, y1) in enumerate(boxes):
+            keypoints[k, :, 0] = np.linspace(x0 + 2, x1 - 2, 25)
+            keypoints[k, :, 1] = np.linspace(y0 + 2, y1 - 2, 25)
+            keypoints[k, :, 2] = 0.9
+            masks[k, int(y0) + 2:int(y1) - 2, int(x0) + 2:int(x1) - 2] = True
+        return keypoints, masks
+
+
+@pytest.fixture(scope="module")
+def detector():
+    detector = PeopleDetector()
+    detector.pose = _PoseAtBoxCentre()
+    return detector
+
+
+def _with_hog(detector, hog_boxes):
+    calls = []
+
+    def hog(frame):
+        calls.append(1)
+        return np.asarray(hog_boxes, float).reshape(-1, 4), np.full(len(hog_boxes), 0.9)
+
+    detector.hog_candidates = hog
+    return calls
+
+
+def test_between_scans_only_the_predicted_boxes_are_looked_at(detector):
+    calls = _with_hog(detector, [[100, 10, 130, 90]])
+    found = detector.detect(np.zeros((120, 200, 3), np.uint8), np.array([[20, 10, 50, 90]]), scan=False)
+    assert not calls and len(found.boxes_xyxy) == 1
+    assert 20 <= found.boxes_xyxy[0, 0] < found.boxes_xyxy[0, 2] <= 50
+
+
+def test_on_a_scan_hog_adds_people_that_no_predicted_box_covers(detector):
+    calls = _with_hog(detector, [[22, 12, 52, 92], [100, 10, 130, 90]])  # the first is the predicted person
+    found = detector.detect(np.zeros((120, 200, 3), np.uint8), np.array([[20, 10, 50, 90]]), scan=True)
+    assert calls and len(found.boxes_xyxy) == 2
+    assert sorted(found.boxes_xyxy[:, 0] < 60) == [False, True]
+
+
+def test_a_new_people_candidate_inside_a_person_already_found_costs_no_pose_run(detector):
+    _with_hog(detector, [[25, 20, 40, 50]])  # small, inside the predicted person: IoU 0.19 with its box
+    detector.pose.calls = 0
+    found = detector.detect(np.zeros((120, 200, 3), np.uint8), np.array([[20, 10, 50, 90]]), scan=True)
+    assert len(found.boxes_xyxy) == 1 and detector.pose.calls == 1

@@ -1,0 +1,48 @@
+"""Joining pieces of one person's track after the online pass (services/tracking/cpu/stitching.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from services.tracking.cpu.association import Observation, Track
+from services.tracking.cpu.stitching import stitch_tracks
+
+RED, BLUE = np.array([1.0, 0, 0, 0]), np.array([0, 0, 0, 1.0])
+
+
+def _track(track_id, histogram, frames, shot, x=0.0, step=0.0):
+    observations = [Observation(f, shot(f), np.array([x + step * k, 0, x + step * k + 20, 60], float), 1.0,
+                                np.zeros((25, 3)), "") for k, f in enumerate(frames)]
+    return Track(track_id, histogram, np.zeros((25, 3)), observations, len(frames), histogram * len(frames))
+
+
+def _shot(f):
+    return 0 if f < 10 else 1
+
+
+def test_pieces_of_one_person_across_a_cut_are_joined_and_others_kept_apart():
+    red_before = _track(0, RED, range(0, 10), _shot)
+    red_after = _track(1, RED, range(10, 20), _shot, x=300)  # the cut moved the person across the image
+    blue = _track(2, BLUE, range(0, 20), _shot, x=100)  # overlaps both in time
+    blue_after = _track(3, BLUE, range(12, 20), _shot, x=200)  # blue-ish but shares frames with blue
+    tracks = stitch_tracks([red_before, red_after, blue, blue_after])
+    frames = sorted([len(t.observations), t.track_id] for t in tracks)
+    assert frames == [[8, 3], [20, 0], [20, 2]]
+    red = next(t for t in tracks if t.track_id == 0)
+    assert [o.frame_index for o in red.observations] == list(range(20))
+    np.testing.assert_allclose(red.histogram_sum / red.hits, RED)
+
+
+def test_within_a_shot_a_join_needs_a_walkable_jump():
+    one_shot = lambda f: 0  # noqa: E731
+    near = [_track(0, RED, range(0, 5), one_shot), _track(1, RED, range(7, 12), one_shot, x=30)]
+    assert len(stitch_tracks(near)) == 1  # 30 px in 2 frames for a 60 px tall person: walkable
+    far = [_track(0, RED, range(0, 5), one_shot), _track(1, RED, range(7, 12), one_shot, x=400)]
+    assert len(stitch_tracks(far)) == 2
+
+
+def test_dissimilar_tracks_are_never_joined():
+    tracks = [_track(0, RED, range(0, 10), _shot), _track(1, BLUE, range(10, 20), _shot)]
+    assert len(stitch_tracks(tracks)) == 2
+    assert len(stitch_tracks([_track(0, RED, range(0, 10), _shot), _track(1, RED, range(10, 20), _shot)],
+                             max_distance=0.0)) == 1  # identical histograms: distance 0
