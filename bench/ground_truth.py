@@ -7,6 +7,8 @@ Rows are person-frames in which the person has at least `MIN_VISIBLE_PX` visible
 
 from __future__ import annotations
 
+import argparse
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,3 +62,26 @@ def save_ground_truth(path: str | Path, arrays: dict) -> Path:
 def load_ground_truth(path: str | Path) -> GroundTruth:
     data = GT_VIDEO.load(path)
     return GroundTruth(**{k: (data[k].item() if data[k].ndim == 0 else data[k]) for k in GT_VIDEO.fields})
+
+
+def add_ground_truth_arguments(parser: argparse.ArgumentParser) -> None:
+    """--video, --gt and --json, as every benchmark on the rendered video takes them."""
+    parser.add_argument("--video", type=Path, default=GT_VIDEO_PATH)
+    parser.add_argument("--gt", type=Path, default=GT_PATH)
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+
+
+def ground_truth_or_none(path: Path) -> GroundTruth | None:
+    """The ground truth at `path`, or None after saying how to make it."""
+    if not path.is_file():
+        print(f"ground truth {path} not found (scripts/render_gt_video.py renders it)")
+        return None
+    return load_ground_truth(path)
+
+
+def report(figures: dict, json_path: Path | None) -> None:
+    """Print the figures as JSON, and write them to `json_path` when given."""
+    text = json.dumps(figures, indent=2)
+    print(text)
+    if json_path:
+        json_path.write_text(text)

@@ -19,7 +19,6 @@ Figures (rows = paired person-frames):
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from bench.ground_truth import GT_PATH, GT_VIDEO_PATH, load_ground_truth
+from bench.ground_truth import add_ground_truth_arguments, ground_truth_or_none, report
 
 JOINT_GROUPS = {"head": (0, 15, 16, 17, 18), "torso": (1, 2, 5, 8, 9, 12), "arms": (3, 4, 6, 7),
                 "legs": (10, 11, 13, 14), "feet": (19, 20, 21, 22, 23, 24)}
@@ -126,20 +125,17 @@ def tracklets_from_ground_truth(gt, path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.keypoints", description=__doc__.splitlines()[0])
-    parser.add_argument("--video", type=Path, default=GT_VIDEO_PATH)
-    parser.add_argument("--gt", type=Path, default=GT_PATH)
+    add_ground_truth_arguments(parser)
     parser.add_argument("--tracklets", type=Path, default=None, help="tracking output (default: from the GT)")
     parser.add_argument("--backend", default="cpu", choices=["cpu", "opencv-dnn", "openpose"])
-    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
-    if not args.gt.is_file():
-        print(f"ground truth {args.gt} not found (scripts/render_gt_video.py renders it)")
+    gt = ground_truth_or_none(args.gt)
+    if gt is None:
         return 2
     from mshot.artifacts.keypoints import load_keypoints
     from mshot.artifacts.tracklets import load_tracklets
     from services.keypoints.engine import KeypointsEngine, KeypointsOptions, KeypointsSettings
 
-    gt = load_ground_truth(args.gt)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         tracklets_path = args.tracklets or tracklets_from_ground_truth(gt, work / "tracklets.npz")
@@ -165,9 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         **association_figures(keypoints, paired, gt),
         "seconds": seconds, "frames_per_s": len(frames) / seconds if seconds else float("nan"),
     }
-    print(json.dumps(figures, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+    report(figures, args.json)
     return 0
 
 

@@ -16,7 +16,6 @@ Targets (issue 4): IDF1 >= 0.85, every cut found, >= 2 frames/s on 2 cores at 64
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import tempfile
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from bench.ground_truth import GT_PATH, GT_VIDEO_PATH, load_ground_truth
+from bench.ground_truth import add_ground_truth_arguments, ground_truth_or_none, report
 from bench.keypoints import box_iou
 
 MIN_EVAL_VISIBILITY = 0.2
@@ -130,19 +129,16 @@ def score(gt, tracklets: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.tracking", description=__doc__.splitlines()[0])
-    parser.add_argument("--video", type=Path, default=GT_VIDEO_PATH)
-    parser.add_argument("--gt", type=Path, default=GT_PATH)
+    add_ground_truth_arguments(parser)
     parser.add_argument("--tracklets", type=Path, default=None, help="score this run instead of running the tracker")
-    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--save-tracklets", type=Path, default=None,
                         help="keep the tracker's output here (e.g. for bench.keypoints --tracklets)")
     args = parser.parse_args(argv)
-    if not args.gt.is_file():
-        print(f"ground truth {args.gt} not found (scripts/render_gt_video.py renders it)")
+    gt = ground_truth_or_none(args.gt)
+    if gt is None:
         return 2
     from mshot.artifacts.tracklets import load_tracklets
 
-    gt = load_ground_truth(args.gt)
     with tempfile.TemporaryDirectory() as tmp:
         load_s = run_s = cpu_s = float("nan")
         path = args.tracklets
@@ -158,9 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                    "frames_per_s": int(gt.num_frames) / run_s, "frames_per_cpu_s": int(gt.num_frames) / cpu_s}
     figures["targets_met"] = {"idf1>=0.85": figures["idf1"] >= 0.85, "all_cuts_found": figures["cut_recall"] == 1.0,
                               "fps>=2": bool(figures["frames_per_s"] >= 2.0)}
-    print(json.dumps(figures, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+    report(figures, args.json)
     return 0
 
 
