@@ -52,3 +52,10 @@ def load_tracklets(path: str | Path) -> dict[str, np.ndarray]:
 def save_tracklets(path: str | Path, data: dict) -> Path:
     check_rows(data, path)
     return TRACKLETS.save(path, data)
+
+
+def tracklet_counts(tracklets: dict) -> dict[str, int]:
+    """How many people, person-frame rows and shots a tracklets table holds (for summaries)."""
+    shots = int(np.max(tracklets["frame_shot_id"])) + 1 if len(tracklets["frame_shot_id"]) else 0
+    return {"people": int(len(np.unique(tracklets["person_id"]))), "rows": int(len(tracklets["person_id"])),
+            "shots": shots}

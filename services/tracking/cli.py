@@ -19,8 +19,7 @@ def add_import_commands(import_subparsers) -> None:
 
 
 def import_phalp_command(args: argparse.Namespace) -> int:
-    import numpy as np
-
+    from mshot.artifacts.tracklets import tracklet_counts
     from mshot.errors import InvalidInput
     from services.tracking.phalp.importer import import_phalp
 
@@ -28,10 +27,9 @@ def import_phalp_command(args: argparse.Namespace) -> int:
         raise InvalidInput(f"--fps {args.fps}: expected a frame rate in (0, 1000]")
     result = import_phalp(args.results, args.out, args.video, args.fps)
     tracklets = result.tracklets
-    people = len(np.unique(tracklets["person_id"]))
-    shots = int(tracklets["frame_shot_id"].max()) + 1
-    print(f"wrote {args.out}: layout {result.layout.name}, {people} people, {len(tracklets['person_id'])} rows, "
-          f"{int(tracklets['num_frames'])} frames, {shots} shots, masks: {tracklets['mask_source']}")
+    counts = tracklet_counts(tracklets)
+    print(f"wrote {args.out}: layout {result.layout.name}, {counts['people']} people, {counts['rows']} rows, "
+          f"{int(tracklets['num_frames'])} frames, {counts['shots']} shots, masks: {tracklets['mask_source']}")
     for note in result.notes:
         print(f"note: {note}")
     return 0

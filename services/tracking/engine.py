@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from mshot.artifacts.tracklets import tracklet_counts
 from mshot.errors import FailedPrecondition, InvalidInput
 from mshot.progress import Progress, scaled
 
@@ -95,7 +96,7 @@ class TrackingEngine:
         if "phalp_results" in inputs:
             result = import_phalp(inputs["phalp_results"], out, inputs["video"], progress=progress)
             self.last_summary = {"backend": f"phalp-import:{result.layout.name}", "notes": result.notes,
-                                 **_counts(result.tracklets)}
+                                 **tracklet_counts(result.tracklets)}
             return {"tracklets": out}
         backend = self.default_backend if options.backend in ("", "auto") else _resolve(options.backend)
         if backend == "phalp":
@@ -104,7 +105,7 @@ class TrackingEngine:
                                          "use backend 'cpu' for a CPU run")
             pkl = self._backend("phalp", self.settings.device).run(inputs["video"], workdir, scaled(progress, 0, 0.95))
             result = import_phalp(pkl, out, inputs["video"], progress=scaled(progress, 0.95, 1.0), source="phalp")
-            self.last_summary = {"backend": "phalp", "notes": result.notes, **_counts(result.tracklets)}
+            self.last_summary = {"backend": "phalp", "notes": result.notes, **tracklet_counts(result.tracklets)}
             return {"tracklets": out}
         from services.tracking.cpu.backend import CpuTrackerOptions
 
@@ -117,9 +118,3 @@ class TrackingEngine:
     def summarize(self, outputs: dict) -> dict:
         return getattr(self, "last_summary", {})
 
-
-def _counts(tracklets: dict) -> dict:
-    import numpy as np
-
-    return {"people": int(len(np.unique(tracklets["person_id"]))), "rows": int(len(tracklets["person_id"])),
-            "shots": int(np.max(tracklets["frame_shot_id"])) + 1}
