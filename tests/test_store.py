@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mshot.config import StoreConfig
-from mshot.errors import IntegrityError, InvalidInput, NotFound, ResourceExhausted, Unavailable
+from mshot.errors import DataLoss, IntegrityError, InvalidInput, NotFound, ResourceExhausted, Unavailable
 from mshot.store import ArtifactRef, open_store
 from mshot.store.local import LocalStore
 
@@ -79,17 +79,38 @@ def test_documents_replace_and_list(store):
     assert store.list_documents("jobs/") == ["jobs/a.json", "jobs/b.json"]
 
 
-def test_corrupted_local_artifact_is_detected_on_read(tmp_path):
-    store = LocalStore(tmp_path / "store")
+def _overwrite_stored(store, ref, data: bytes) -> None:
+    """What a rogue presigned PUT or a failing disk does: replace the bytes under an existing key."""
+    import io
+
+    if isinstance(store, LocalStore):
+        stored = Path(store.root) / ref.key
+        stored.chmod(0o644)
+        stored.write_bytes(data)
+    else:
+        store.client.put_object(store.bucket, store._object(ref.key), io.BytesIO(data), len(data))
+
+
+def test_corrupt_stored_artifact_is_data_loss_removed_and_repaired_by_storing_it_again(store, tmp_path):
     src = tmp_path / "a"
     src.write_bytes(b"original")
     ref = store.put_file(src, "application/octet-stream")
-    stored = Path(store.root) / ref.key
-    stored.chmod(0o644)
-    stored.write_bytes(b"tampered")
-    with pytest.raises(IntegrityError, match="corrupt"):
+    _overwrite_stored(store, ref, b"tampered")
+    with pytest.raises(DataLoss, match="corrupt"):
         store.get_file(ref, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+    assert not store.exists(ref)  # removed, so the right bytes can be stored again
+    assert store.put_file(src, "application/octet-stream") == ref
+    assert store.get_file(ref, tmp_path / "out").read_bytes() == b"original"
+
+
+@pytest.mark.parametrize("name", ["jobs/" + "a" * 300 + ".json", "jobs/../x.json", "jobs/.hidden", "/etc/passwd",
+                                  "jobs/a b.json", ""])
+def test_bad_document_name_is_invalid_input_in_every_store(store, name):
+    with pytest.raises(InvalidInput, match="bad document name"):
+        store.get_document(name)
+    with pytest.raises(InvalidInput, match="bad document name"):
+        store.put_document(name, b"{}")
 
 
 def test_s3_store_that_is_down_is_unavailable():
@@ -108,7 +129,7 @@ def test_presigned_put_upload_is_verified(s3_config, tmp_path):
     request = urllib.request.Request(url, data=b"wrong bytes", method="PUT",
                                      headers={"Content-Type": "application/octet-stream"})
     urllib.request.urlopen(request).close()
-    with pytest.raises(IntegrityError):
+    with pytest.raises(DataLoss):
         store.verify(ref, tmp_path)
     assert not store.exists(ref)  # a corrupt upload does not poison the content address
     request = urllib.request.Request(url, data=data, method="PUT", headers={"Content-Type": "application/octet-stream"})

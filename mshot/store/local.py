@@ -9,8 +9,9 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from mshot.errors import IntegrityError, InvalidInput, NotFound, Unavailable
-from mshot.store.base import CHUNK, ArtifactRef, ArtifactStore, check_upload, sha256_file, spool_chunks
+from mshot.errors import IntegrityError, NotFound, Unavailable
+from mshot.store.base import (CHUNK, ArtifactRef, ArtifactStore, check_document_name, check_upload, corrupt, sha256_file,
+                              spool_chunks)
 
 
 class LocalStore(ArtifactStore):
@@ -81,16 +82,15 @@ class LocalStore(ArtifactStore):
                 out.write(chunk)
         if digest.hexdigest() != ref.sha256:
             dest.unlink(missing_ok=True)
-            raise IntegrityError(f"artifact {ref.key} is corrupt: its bytes hash to {digest.hexdigest()}")
+            source.unlink(missing_ok=True)
+            raise corrupt(ref, digest.hexdigest())
         return dest
 
     def exists(self, ref: ArtifactRef) -> bool:
         return self._path(ref).is_file()
 
     def _doc_path(self, name: str) -> Path:
-        if not name or name.startswith("/") or ".." in Path(name).parts:
-            raise InvalidInput(f"bad document name '{name}'")
-        return self.root / "docs" / name
+        return self.root / "docs" / check_document_name(name)
 
     def put_document(self, name: str, data: bytes) -> None:
         path = self._doc_path(name)

@@ -18,8 +18,9 @@ from minio import Minio
 from minio.error import S3Error
 
 from mshot.config import StoreConfig
-from mshot.errors import IntegrityError, NotFound, Unavailable
-from mshot.store.base import CHUNK, ArtifactRef, ArtifactStore, check_upload, sha256_file, spool_chunks
+from mshot.errors import NotFound, Unavailable
+from mshot.store.base import (CHUNK, ArtifactRef, ArtifactStore, check_document_name, check_upload, corrupt, sha256_file,
+                              spool_chunks)
 
 PART_SIZE = 16 * 1024 * 1024
 _NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NoSuchBucket"}
@@ -133,27 +134,27 @@ class S3Store(ArtifactStore):
             response.release_conn()
         if digest.hexdigest() != ref.sha256:
             dest.unlink(missing_ok=True)
-            raise IntegrityError(f"artifact {ref.key} is corrupt: its bytes hash to {digest.hexdigest()}")
+            self._remove(ref)
+            raise corrupt(ref, digest.hexdigest())
         return dest
 
-    def verify(self, ref: ArtifactRef, scratch: Path) -> None:
+    def _remove(self, ref: ArtifactRef) -> None:
         try:
-            super().verify(ref, scratch)
-        except IntegrityError:
             self.client.remove_object(self.bucket, self._object(ref.key))
-            raise
+        except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _unavailable(exc, f"removing the corrupt {ref.key}") from None
 
     def put_document(self, name: str, data: bytes) -> None:
         try:
             self.client.put_object(
-                self.bucket, self._object(f"docs/{name}"), io.BytesIO(data), len(data), content_type="application/json"
+                self.bucket, self._object(f"docs/{check_document_name(name)}"), io.BytesIO(data), len(data), content_type="application/json"
             )
         except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
             raise _unavailable(exc, f"writing document {name}") from None
 
     def get_document(self, name: str) -> bytes | None:
         try:
-            response = self.client.get_object(self.bucket, self._object(f"docs/{name}"))
+            response = self.client.get_object(self.bucket, self._object(f"docs/{check_document_name(name)}"))
         except S3Error as exc:
             if exc.code in _NOT_FOUND:
                 return None

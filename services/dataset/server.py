@@ -5,6 +5,7 @@ from __future__ import annotations
 from mshot.rpc.convert import ref_from_proto
 from mshot.rpc.stage import StageRunner
 from mshot.v1 import dataset_pb2_grpc
+from services.options import check_dataset
 from services.dataset.engine import DatasetEngine, DatasetSettings, options_with
 
 SERVICE_NAME = "mshot.v1.Dataset"
@@ -20,6 +21,7 @@ class Servicer(dataset_pb2_grpc.DatasetServicer):
         self.runner = runner
 
     def Export(self, request, context):
+        check_dataset(request.options)
         inputs = {name: ref_from_proto(getattr(request, name), name)
                   for name in ("video", "tracklets", "keypoints", "fits")}
         o = request.options
