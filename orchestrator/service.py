@@ -14,6 +14,7 @@ from mshot.config import OrchestratorConfig
 from mshot.errors import DataLoss, InvalidInput, NotFound, ResourceExhausted
 from mshot.logs import job_context
 from mshot.rpc.convert import ref_from_proto, ref_to_proto
+from mshot.scratch import claim_scratch
 from mshot.store import ArtifactRef, ArtifactStore
 from mshot.store.base import CHUNK, check_upload, spool_chunks
 from mshot.v1 import common_pb2, pipeline_pb2, pipeline_pb2_grpc
@@ -40,7 +41,8 @@ def checked_job_id(job_id: str) -> str:
 
 def check_declared_size(size_bytes: int, limit: int, required: bool) -> None:
     if size_bytes < 0 or (required and size_bytes == 0):
-        raise InvalidInput(f"size_bytes={size_bytes}: the file's size in bytes must be {'above' if required else 'at least'} 0")
+        bound = "above 0" if required else "0 (unknown) or more"
+        raise InvalidInput(f"size_bytes={size_bytes}: the file's size in bytes must be {bound}")
     if size_bytes > limit:
         raise_exhausted(size_bytes, limit)
 
@@ -52,8 +54,7 @@ class PipelineService(pipeline_pb2_grpc.PipelineServicer):
         self.book = book
         self.runner = runner
         self.config = config
-        self.scratch = scratch
-        scratch.mkdir(parents=True, exist_ok=True)
+        self.scratch = claim_scratch(scratch, "mshot-orchestrator")  # a killed orchestrator's folder is removed
 
     # -- videos --------------------------------------------------------------------------------------
     def _probe_and_record(self, path: Path, sha256: str) -> None:

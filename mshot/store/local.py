@@ -10,8 +10,17 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from mshot.errors import IntegrityError, NotFound, Unavailable
-from mshot.store.base import (CHUNK, ArtifactRef, ArtifactStore, check_document_name, check_upload, corrupt, sha256_file,
-                              spool_chunks)
+from mshot.scratch import claim_scratch
+from mshot.store.base import (
+    CHUNK,
+    ArtifactRef,
+    ArtifactStore,
+    check_document_name,
+    check_upload,
+    corrupt,
+    sha256_file,
+    spool_chunks,
+)
 
 
 class LocalStore(ArtifactStore):
@@ -22,7 +31,7 @@ class LocalStore(ArtifactStore):
         try:
             (self.root / "sha256").mkdir(parents=True, exist_ok=True)
             (self.root / "docs").mkdir(parents=True, exist_ok=True)
-            (self.root / "tmp").mkdir(parents=True, exist_ok=True)
+            self.tmp = claim_scratch(self.root / "tmp", "store")  # half-written files of killed processes go
         except OSError as exc:
             raise Unavailable(f"cannot use {self.root} as artifact store: {exc}") from None
 
@@ -48,7 +57,7 @@ class LocalStore(ArtifactStore):
         ref = ArtifactRef.for_digest(sha256, media_type, size)
         if self._path(ref).exists():
             return ref
-        fd, tmp = tempfile.mkstemp(prefix=".put.", dir=self.root / "tmp")
+        fd, tmp = tempfile.mkstemp(prefix=".put.", dir=self.tmp)
         os.close(fd)
         shutil.copyfile(path, tmp)
         return self._adopt(Path(tmp), sha256, size, media_type)
@@ -61,7 +70,7 @@ class LocalStore(ArtifactStore):
         expected_size: int | None = None,
         max_bytes: int | None = None,
     ) -> ArtifactRef:
-        tmp, sha256, size = spool_chunks(chunks, self.root / "tmp", max_bytes)
+        tmp, sha256, size = spool_chunks(chunks, self.tmp, max_bytes)
         try:
             check_upload(sha256, size, expected_sha256, expected_size)
         except IntegrityError:

@@ -19,8 +19,17 @@ from minio.error import S3Error
 
 from mshot.config import StoreConfig
 from mshot.errors import NotFound, Unavailable
-from mshot.store.base import (CHUNK, ArtifactRef, ArtifactStore, check_document_name, check_upload, corrupt, sha256_file,
-                              spool_chunks)
+from mshot.scratch import claim_scratch
+from mshot.store.base import (
+    CHUNK,
+    ArtifactRef,
+    ArtifactStore,
+    check_document_name,
+    check_upload,
+    corrupt,
+    sha256_file,
+    spool_chunks,
+)
 
 PART_SIZE = 16 * 1024 * 1024
 _NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NoSuchBucket"}
@@ -35,7 +44,7 @@ class S3Store(ArtifactStore):
         bucket_and_prefix = config.location[len("s3://") :].strip("/")
         self.bucket, _, prefix = bucket_and_prefix.partition("/")
         self.prefix = f"{prefix}/" if prefix else ""
-        self.scratch = Path(scratch or tempfile.gettempdir())
+        self.scratch = claim_scratch(Path(scratch or tempfile.gettempdir()), "mshot-s3-spool")
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=5.0, read=120.0),
             retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
@@ -146,9 +155,8 @@ class S3Store(ArtifactStore):
 
     def put_document(self, name: str, data: bytes) -> None:
         try:
-            self.client.put_object(
-                self.bucket, self._object(f"docs/{check_document_name(name)}"), io.BytesIO(data), len(data), content_type="application/json"
-            )
+            self.client.put_object(self.bucket, self._object(f"docs/{check_document_name(name)}"), io.BytesIO(data),
+                                   len(data), content_type="application/json")
         except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
             raise _unavailable(exc, f"writing document {name}") from None
 

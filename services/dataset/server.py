@@ -5,8 +5,8 @@ from __future__ import annotations
 from mshot.rpc.convert import ref_from_proto
 from mshot.rpc.stage import StageRunner
 from mshot.v1 import dataset_pb2_grpc
-from services.options import check_dataset
 from services.dataset.engine import DatasetEngine, DatasetSettings, options_with
+from services.options import check_dataset
 
 SERVICE_NAME = "mshot.v1.Dataset"
 register = dataset_pb2_grpc.add_DatasetServicer_to_server

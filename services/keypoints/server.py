@@ -5,8 +5,8 @@ from __future__ import annotations
 from mshot.rpc.convert import device_name, optional_ref, ref_from_proto
 from mshot.rpc.stage import StageRunner
 from mshot.v1 import keypoints_pb2_grpc
-from services.options import check_keypoints
 from services.keypoints.engine import KeypointsEngine, KeypointsOptions, KeypointsSettings
+from services.options import check_keypoints
 
 SERVICE_NAME = "mshot.v1.Keypoints"
 register = keypoints_pb2_grpc.add_KeypointsServicer_to_server

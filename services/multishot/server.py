@@ -5,8 +5,8 @@ from __future__ import annotations
 from mshot.rpc.convert import device_name, ref_from_proto
 from mshot.rpc.stage import StageRunner
 from mshot.v1 import multishot_pb2_grpc
-from services.options import check_multishot
 from services.multishot.engine import MultishotEngine, MultishotOptions, MultishotSettings
+from services.options import check_multishot
 
 SERVICE_NAME = "mshot.v1.Multishot"
 register = multishot_pb2_grpc.add_MultishotServicer_to_server
