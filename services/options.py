@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import math
 
+from mshot.choices import DATASET_FORMATS, KEYPOINTS_BACKENDS, TRACKING_BACKENDS
 from mshot.errors import InvalidInput
 from mshot.rpc.convert import DEVICES, optional_ref
 from mshot.v1 import dataset_pb2, keypoints_pb2, multishot_pb2, pipeline_pb2, tracking_pb2
-from services.dataset.exporters import FORMATS
-from services.keypoints.engine import BACKENDS as KEYPOINTS_BACKENDS
-from services.tracking.engine import BACKENDS as TRACKING_BACKENDS
 
 MAX_PEOPLE = 1000
 MAX_ITERS = 100_000
@@ -62,7 +60,7 @@ def check_multishot(options: multishot_pb2.MultishotOptions, field: str = "optio
 
 def check_dataset(options: dataset_pb2.DatasetOptions, field: str = "options") -> None:
     for name in options.formats:
-        _choice(name or "''", FORMATS, f"{field}.formats")
+        _choice(name or "''", DATASET_FORMATS, f"{field}.formats")
     if len(set(options.formats)) != len(options.formats):
         raise InvalidInput(f"{field}.formats lists a format twice: {', '.join(options.formats)}")
     if len(options.person_ids) > MAX_PERSON_IDS:

@@ -200,3 +200,13 @@ def test_a_killed_stage_servers_scratch_folder_is_removed_when_the_next_one_star
     StageRunner("tracking", None, store, JobSlots(1), Lifecycle(), root)
     assert not Path(left_behind).exists()
     assert live.scratch.exists()
+
+
+def test_the_orchestrator_checks_stage_options_without_importing_any_stage_engine():
+    code = ("import sys, orchestrator.service; "
+            "print(sorted(m for m in ('scipy', 'torch', 'mediapipe', 'services.keypoints.engine', "
+            "'services.dataset.exporters', 'services.tracking.engine') if m in sys.modules))")
+    repo = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=repo,
+                         env={**os.environ, "PYTHONPATH": repo}).stdout
+    assert out.strip() == "[]"  # its image has none of them

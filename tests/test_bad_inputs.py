@@ -150,7 +150,8 @@ def _poisoned_video(w) -> None:
 
 
 def _track(w, **options) -> None:
-    list(w.stage_stubs["tracking"].Track(tracking_pb2.TrackRequest(job_id="job-t", video=w.video, options=T(**options))))
+    request = tracking_pb2.TrackRequest(job_id="job-t", video=w.video, options=T(**options))
+    list(w.stage_stubs["tracking"].Track(request))
 
 
 def _detect(w, **options) -> None:
@@ -242,7 +243,8 @@ CASES = [
          lambda w: w.submit(dataset=D(formats=["humannerf", "humannerf"]))),
     Case("SubmitJob", "dataset target_frames -5", "INVALID_ARGUMENT",
          "options.dataset.target_frames=-5 is out of range", lambda w: w.submit(dataset=D(target_frames=-5))),
-    Case("SubmitJob", "dataset val_fraction NaN", "INVALID_ARGUMENT", "options.dataset.val_fraction=nan is out of range",
+    Case("SubmitJob", "dataset val_fraction NaN", "INVALID_ARGUMENT",
+         "options.dataset.val_fraction=nan is out of range",
          lambda w: w.submit(dataset=D(val_fraction=math.nan))),
     Case("SubmitJob", "dataset val_fraction 5", "INVALID_ARGUMENT", "options.dataset.val_fraction=5.0 is out of range",
          lambda w: w.submit(dataset=D(val_fraction=5))),
