@@ -17,6 +17,7 @@ from mshot.rpc.convert import ref_from_proto, ref_to_proto
 from mshot.scratch import claim_scratch
 from mshot.store import ArtifactRef, ArtifactStore
 from mshot.store.base import CHUNK, check_upload, spool_chunks
+from mshot.store.presign import upload_headers
 from mshot.v1 import common_pb2, pipeline_pb2, pipeline_pb2_grpc
 from mshot.video import probe_video
 from orchestrator.jobs import JobBook, is_terminal
@@ -98,8 +99,9 @@ class PipelineService(pipeline_pb2_grpc.PipelineServicer):
             except DataLoss:
                 log.warning("stored video %s was corrupt and is removed; issuing an upload URL", ref.key)
         url = self.store.presigned_put_url(ref, UPLOAD_URL_EXPIRY_S)
+        headers = {**upload_headers(ref.sha256), "content-type": "application/octet-stream"}
         return pipeline_pb2.CreateUploadUrlResponse(
-            url=url, video=ref_to_proto(ref), expires_unix=time.time() + UPLOAD_URL_EXPIRY_S)
+            url=url, video=ref_to_proto(ref), expires_unix=time.time() + UPLOAD_URL_EXPIRY_S, headers=headers)
 
     def _check_video(self, ref: ArtifactRef) -> None:
         if self.store.get_document(f"videos/{ref.sha256}.json") is not None:

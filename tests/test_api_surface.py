@@ -64,9 +64,8 @@ def local_cluster(tmp_path):
     cluster.close()
 
 
-def _put(url: str, body: bytes) -> None:
-    request = urllib.request.Request(url, data=body, method="PUT", headers={"Content-Type": "application/octet-stream"})
-    urllib.request.urlopen(request).close()
+def _put(url: str, body: bytes, headers) -> None:
+    urllib.request.urlopen(urllib.request.Request(url, data=body, method="PUT", headers=dict(headers))).close()
 
 
 def test_upload_url_is_never_given_for_a_stored_video_and_a_poisoned_one_is_removed_then_reissued(tmp_path, s3_config):
@@ -83,7 +82,8 @@ def test_upload_url_is_never_given_for_a_stored_video_and_a_poisoned_one_is_remo
         store.client.put_object(store.bucket, store._object(ref.key), io.BytesIO(b"garbage"), 7)
         grant = cluster.stub.CreateUploadUrl(P.CreateUploadUrlRequest(sha256=ref.sha256, size_bytes=len(data)))
         assert not grant.already_stored and grant.url  # verified, found corrupt, removed: may be uploaded again
-        _put(grant.url, data)
+        assert set(grant.headers) == {"x-amz-checksum-sha256", "if-none-match", "content-type"}
+        _put(grant.url, data, grant.headers)
         assert cluster.run(grant.video).state == P.JOB_STATE_SUCCEEDED
     finally:
         cluster.close()

@@ -135,3 +135,41 @@ def test_presigned_put_upload_is_verified(s3_config, tmp_path):
     request = urllib.request.Request(url, data=data, method="PUT", headers={"Content-Type": "application/octet-stream"})
     urllib.request.urlopen(request).close()
     store.verify(ref, tmp_path)
+
+
+def test_resigning_a_presigned_url_without_extra_headers_reproduces_the_sdks_signature(s3_config):
+    from urllib.parse import parse_qsl, urlsplit
+
+    from mshot.store.presign import sign_headers
+
+    store = open_store(s3_config)
+    url = store.client.presigned_put_object(store.bucket, "sha256/" + "a" * 64)
+    assert dict(parse_qsl(urlsplit(sign_headers(url, s3_config.s3_secret_key, {})).query)) == \
+        dict(parse_qsl(urlsplit(url).query))
+
+
+def test_presigned_upload_signs_the_checksum_and_no_overwrite_and_the_store_refuses_a_second_put(s3_config, tmp_path):
+    import urllib.error
+    import urllib.request
+    from urllib.parse import parse_qs, urlsplit
+
+    from mshot.store.presign import checksum_header, upload_headers
+
+    store = open_store(s3_config)
+    data = b"video bytes"
+    ref = ArtifactRef.for_digest(hashlib.sha256(data).hexdigest(), "video/mp4", len(data))
+    url = store.presigned_put_url(ref, 60)
+    signed = parse_qs(urlsplit(url).query)["X-Amz-SignedHeaders"][0]
+    assert signed == "host;if-none-match;x-amz-checksum-sha256"
+    empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"  # sha256 of no bytes
+    assert checksum_header(empty) == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="  # as S3 documents it
+    headers = {**upload_headers(ref.sha256), "Content-Type": "application/octet-stream"}
+
+    def put(body: bytes) -> None:
+        urllib.request.urlopen(urllib.request.Request(url, data=body, method="PUT", headers=headers)).close()
+
+    put(data)
+    with pytest.raises(urllib.error.HTTPError) as info:  # if-none-match: * - the stored key is never overwritten
+        put(b"garbage replayed with the same URL")
+    assert info.value.code == 412
+    store.verify(ref, tmp_path)

@@ -148,7 +148,7 @@ class ArtifactStore(ABC):
         """Raise Unavailable if the store cannot be reached."""
 
     def presigned_put_url(self, ref: ArtifactRef, expires_s: int) -> str:
-        """A URL a client can PUT the bytes of `ref` to (S3 stores only)."""
+        """A URL a client can PUT the bytes of `ref` to, with `mshot.store.presign.upload_headers` (S3 stores only)."""
         raise FailedPrecondition("presigned upload URLs need an S3 store; this server uses a local store")
 
     def verify(self, ref: ArtifactRef, scratch: Path) -> None:

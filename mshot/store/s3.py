@@ -30,6 +30,7 @@ from mshot.store.base import (
     sha256_file,
     spool_chunks,
 )
+from mshot.store.presign import sign_headers, upload_headers
 
 PART_SIZE = 16 * 1024 * 1024
 _NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NoSuchBucket"}
@@ -44,6 +45,7 @@ class S3Store(ArtifactStore):
         bucket_and_prefix = config.location[len("s3://") :].strip("/")
         self.bucket, _, prefix = bucket_and_prefix.partition("/")
         self.prefix = f"{prefix}/" if prefix else ""
+        self._secret_key = config.s3_secret_key
         self.scratch = claim_scratch(Path(scratch or tempfile.gettempdir()), "mshot-s3-spool")
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=5.0, read=120.0),
@@ -190,6 +192,8 @@ class S3Store(ArtifactStore):
             raise _unavailable(exc, "checking the bucket") from None
 
     def presigned_put_url(self, ref: ArtifactRef, expires_s: int) -> str:
+        """Signs `upload_headers(ref.sha256)` too: S3 refuses other bytes and a PUT over a stored key."""
         ref.validate()
         expires = timedelta(seconds=expires_s)
-        return self.client.presigned_put_object(self.bucket, self._object(ref.key), expires=expires)
+        url = self.client.presigned_put_object(self.bucket, self._object(ref.key), expires=expires)
+        return sign_headers(url, self._secret_key, upload_headers(ref.sha256))
