@@ -20,14 +20,12 @@ import cv2
 import grpc
 import numpy as np
 import pytest
+from fake_stages import FakeEngine, fast_retry_config
 
-sys.path.insert(0, str(Path(__file__).parent))
-from fake_stages import FakeEngine, fast_retry_config  # noqa: E402
-
-from mshot.config import STAGES, ServerConfig  # noqa: E402
-from mshot.rpc.server import GrpcServer  # noqa: E402
-from mshot.rpc.stage import StageRunner  # noqa: E402
-from mshot.v1 import (  # noqa: E402
+from mshot.config import STAGES, ServerConfig
+from mshot.rpc.server import GrpcServer
+from mshot.rpc.stage import StageRunner
+from mshot.v1 import (
     common_pb2,
     dataset_pb2,
     dataset_pb2_grpc,
