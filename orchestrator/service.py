@@ -29,6 +29,7 @@ log = logging.getLogger("mshot.pipeline")
 UPLOAD_URL_EXPIRY_S = 900
 MAX_LIST_LIMIT = 1000
 MAX_REQUEST_ID = 128
+MAX_FILENAME = 255
 _JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
@@ -69,6 +70,9 @@ class PipelineService(pipeline_pb2_grpc.PipelineServicer):
             raise InvalidInput("an upload must start with a header message (filename, size_bytes, sha256)")
         header = first.header
         check_declared_size(header.size_bytes, self.config.max_upload_bytes, required=False)
+        if len(header.filename) > MAX_FILENAME or "/" in header.filename or "\0" in header.filename:
+            raise InvalidInput(f"filename '{header.filename[:80]}' is not a file name: at most {MAX_FILENAME} "
+                               "characters, no '/'")
         chunks = (chunk.data for chunk in request_iterator if chunk.WhichOneof("part") == "data")
         tmp, sha256, size = spool_chunks(chunks, self.scratch, self.config.max_upload_bytes)
         try:
@@ -78,7 +82,7 @@ class PipelineService(pipeline_pb2_grpc.PipelineServicer):
             except InvalidInput as exc:
                 raise InvalidInput(exc.message.replace(str(tmp), f"uploaded file '{header.filename}'")) from None
             media_type = header.media_type or "video/mp4"
-            renamed = tmp.with_name(f"upload-{sha256}{Path(header.filename).suffix}")
+            renamed = tmp.with_name(f"upload-{sha256}{Path(header.filename).suffix[:16]}")
             tmp.rename(renamed)
             tmp = renamed
             ref = self.store.put_file(tmp, media_type)
