@@ -87,25 +87,42 @@ class StoreConfig:
 
 @dataclass(frozen=True)
 class TlsConfig:
-    """Server/client TLS from PEM files; off when `cert` is empty."""
+    """TLS from PEM files, server-only and mutual as separate settings.
+
+    Server side: `cert` + `key` turn TLS on; `client_ca` also requires every client to present a certificate
+    signed by it (mutual TLS). Client side: TLS is on when `ca` (the CA that signed the servers; empty = the
+    system's roots) or `cert` is set; `cert` + `key` are presented to servers that ask (mutual TLS).
+    """
 
     cert: str = ""
     key: str = ""
     ca: str = ""
+    client_ca: str = ""
 
     @property
     def enabled(self) -> bool:
+        """This process serves TLS."""
         return bool(self.cert)
+
+    @property
+    def mutual(self) -> bool:
+        """This process, as a server, requires client certificates."""
+        return bool(self.client_ca)
+
+    @property
+    def client_enabled(self) -> bool:
+        """This process, as a client, dials with TLS."""
+        return bool(self.ca or self.cert)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TlsConfig:
-        names = ("MSHOT_TLS_CERT", "MSHOT_TLS_KEY", "MSHOT_TLS_CA")
+        names = ("MSHOT_TLS_CERT", "MSHOT_TLS_KEY", "MSHOT_TLS_CA", "MSHOT_TLS_CLIENT_CA")
         config = cls(*(env_str(name, "", env) for name in names))
-        for name, value in zip(names, (config.cert, config.key, config.ca), strict=True):
+        for name, value in zip(names, (config.cert, config.key, config.ca, config.client_ca), strict=True):
             if value and not Path(value).is_file():
                 raise FailedPrecondition(f"{name}={value} is not a readable file")
-        if config.cert and not config.key:
-            raise FailedPrecondition("MSHOT_TLS_CERT is set but MSHOT_TLS_KEY is not")
+        if bool(config.cert) != bool(config.key):
+            raise FailedPrecondition("MSHOT_TLS_CERT and MSHOT_TLS_KEY must be set together")
         return config
 
 

@@ -61,4 +61,11 @@ class StageFailed(MshotError):
 
 
 class IntegrityError(InvalidInput):
-    """Bytes do not match their declared sha256 (truncated upload, corrupted artifact)."""
+    """Bytes a caller sent do not match what the caller declared (truncated upload, wrong sha256 or size)."""
+
+
+class DataLoss(MshotError):
+    """A stored artifact's bytes no longer hash to its key (overwritten or corrupted in the store). The store
+    removes such an object, so uploading the right bytes again repairs it. gRPC DATA_LOSS."""
+
+    exit_code = 7

@@ -43,12 +43,15 @@ def save_npz(path: str | Path, arrays: Mapping[str, object], compress: bool = Tr
 def load_npz(path: str | Path, what: str = "artifact") -> dict[str, np.ndarray]:
     """Read every array of an npz into memory, refusing pickled objects.
 
-    Raises NotFound if the file is missing, InvalidInput if it is not an npz or holds a pickled object.
+    Raises NotFound if the file is missing, InvalidInput if it is not an npz (a text file, a lone .npy, a pickle)
+    or holds a pickled object array.
     `what` names the artifact in messages ("tracklets", "keypoints", ...).
     """
     path = Path(path)
     if not path.is_file():
         raise NotFound(f"{what} file not found: {path}")
+    if not zipfile.is_zipfile(path):  # else np.load would try the file as a pickle and say it holds one
+        raise InvalidInput(f"{what} file {path} is not an npz archive (a zip of .npy arrays)")
     try:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}

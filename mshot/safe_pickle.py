@@ -14,6 +14,11 @@ InvalidInput naming it before it could run. What it decodes:
 - a pickled torch tensor (PHALP v1.1's `embedding`) loads as a numpy array, decoded by mshot/safe_torch.py
   without torch; one whose storage type has no numpy equivalent loads as an `UndecodedTensor` (its shape).
 
+Allocation is bounded: a call cannot make `bytes` or `bytearray` of a length (`bytearray(3_000_000_000)` is 35
+bytes of pickle), and every object a call or BUILD makes is charged to a budget of `MAX_AMPLIFICATION` times the
+bytes read so far plus `ALLOCATION_SLACK_BYTES`; past it the file is refused as an allocation bomb (InvalidInput).
+Plain pickles decode to about their own size, so the budget only stops files that copy small inputs many times.
+
 A caller admits more with an `Admit`: extra names, each mapped to a stand-in of its own (a `StandIn` subclass
 that builds a safe value from the pickled state), and Python 2 pickles (protocols 0 and 1, 8-bit strings decoded
 latin1). Used for PHALP results (services/tracking/phalp/), SMPL body model files (mshot/body/smpl_file.py: chumpy
@@ -111,6 +116,45 @@ ALLOWED: dict[tuple[str, str], Any] = {
 PYTHON2_ALLOWED = {("copyreg", "_reconstructor"): _reconstructor, ("builtins", "object"): _ObjectBase}
 
 
+MAX_AMPLIFICATION = 4
+ALLOCATION_SLACK_BYTES = 64 * 1024 * 1024
+_SIZED_BY_INT = (bytes, bytearray)
+
+
+class _CountingReader:
+    """The pickle stream, counting the bytes read from it (the allocation budget grows with them)."""
+
+    def __init__(self, handle: BinaryIO):
+        self.handle = handle
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.count += len(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self.handle.readline(size)
+        self.count += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        count = self.handle.readinto(buffer)
+        self.count += count or 0
+        return count
+
+
+def _footprint(obj: Any) -> int:
+    """About how many bytes `obj` holds beyond what it shares with objects already charged."""
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if isinstance(obj, (bytes, bytearray, str)):
+        return len(obj)
+    if isinstance(obj, (list, tuple, set, frozenset, dict)):
+        return 8 * len(obj)
+    return 64
+
+
 class RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: BUILD can be intercepted, as joblib does
     """Loads only what `ALLOWED` or the caller's `Admit` names; anything else raises InvalidInput before it is
     called."""
@@ -118,10 +162,46 @@ class RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: BUIL
     dispatch = pickle._Unpickler.dispatch.copy()
 
     def __init__(self, file: BinaryIO, what: str, admit: Admit = PLAIN):
-        super().__init__(file, encoding="latin1" if admit.python2 else "ASCII")
-        self.raw_file = file
+        self.raw_file = _CountingReader(file)
+        super().__init__(self.raw_file, encoding="latin1" if admit.python2 else "ASCII")
         self.what = what
         self.admit = admit
+        self.allocated = 0
+
+    def _charge(self, obj: Any) -> Any:
+        self.allocated += _footprint(obj)
+        budget = MAX_AMPLIFICATION * self.raw_file.count + ALLOCATION_SLACK_BYTES
+        if self.allocated > budget:
+            raise InvalidInput(f"{self.what} makes more than {budget} bytes of objects from {self.raw_file.count} "
+                               "bytes read: refused as an allocation bomb")
+        return obj
+
+    def _call(self, func: Any, args: Any, kwargs: Any = None) -> Any:
+        """REDUCE, NEWOBJ and NEWOBJ_EX: refuse bytes/bytearray of a length, charge what the call made."""
+        if func in _SIZED_BY_INT and args and isinstance(args[0], int):
+            raise InvalidInput(f"{self.what} asks for a {func.__name__} of length {args[0]}, which is not allowed "
+                               "(pickles store bytes, never a length to allocate)")
+        if not isinstance(args, tuple) or not isinstance(kwargs or {}, dict):
+            raise InvalidInput(f"{self.what}: a call's arguments are not a tuple (malformed pickle)")
+        return self._charge(func(*args, **(kwargs or {})))
+
+    def load_reduce(self) -> None:
+        args = self.stack.pop()
+        self.stack[-1] = self._call(self.stack[-1], args)
+
+    def load_newobj(self) -> None:
+        args = self.stack.pop()
+        self.stack[-1] = self._new(self.stack[-1], args, {})
+
+    def load_newobj_ex(self) -> None:
+        kwargs = self.stack.pop()
+        args = self.stack.pop()
+        self.stack[-1] = self._new(self.stack[-1], args, kwargs)
+
+    def _new(self, cls: Any, args: Any, kwargs: Any) -> Any:
+        if cls in _SIZED_BY_INT:
+            return self._call(cls, args, kwargs)
+        return self._call(lambda *a, **k: cls.__new__(cls, *a, **k), args, kwargs)
 
     def find_class(self, module: str, name: str) -> Any:
         if self.proto < 3:  # protocol 0-2 pickles name Python 2 modules (__builtin__.set, copy_reg, ...)
@@ -143,7 +223,7 @@ class RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: BUIL
         inst = self.stack[-1]
         if isinstance(inst, StandIn):
             inst.build(_resolve(state, {}, self.what), self)
-            self.stack[-1] = inst.value
+            self.stack[-1] = self._charge(inst.value)
         elif not isinstance(inst, (collections.OrderedDict, UndecodedTensor)):  # (their state is not needed)
             raise InvalidInput(f"{self.what}: object state set on a {type(inst).__name__}, which is not allowed")
 
@@ -154,6 +234,9 @@ class RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: BUIL
         return _resolve(super().load(), {}, self.what)
 
     dispatch[pickle.BUILD[0]] = load_build
+    dispatch[pickle.REDUCE[0]] = load_reduce
+    dispatch[pickle.NEWOBJ[0]] = load_newobj
+    dispatch[pickle.NEWOBJ_EX[0]] = load_newobj_ex
     dispatch[pickle.INST[0]] = load_inst
     dispatch[pickle.OBJ[0]] = load_inst
 

@@ -76,11 +76,16 @@ def rebuild_tensor(storage: Any, offset: Any, size: Any, stride: Any) -> np.ndar
             or not isinstance(stride, tuple) or len(size) != len(stride) \
             or not all(isinstance(n, int) and n >= 0 for n in (*size, *stride)):
         raise InvalidInput("a pickled torch tensor has a malformed size or stride")
+    if all(size):  # the last element's index, found without building the index (which a crafted size makes huge)
+        last = offset + sum((length - 1) * step for length, step in zip(size, stride, strict=True))
+        if offset < 0 or last >= storage.size:
+            raise InvalidInput("a pickled torch tensor reaches outside its storage")
+    if int(np.prod(size, dtype=np.float64)) > storage.size:  # (float: a product of huge sizes must not wrap)
+        raise InvalidInput(f"a pickled torch tensor of size {size} has more elements than its storage "
+                           f"({storage.size}); refused before allocating it")
     index = np.full(size, offset, dtype=np.int64)
     for axis, (length, step) in enumerate(zip(size, stride, strict=True)):
         shape = [1] * len(size)
         shape[axis] = length
         index = index + (np.arange(length, dtype=np.int64) * step).reshape(shape)
-    if index.size and (index.min() < 0 or index.max() >= storage.size):
-        raise InvalidInput("a pickled torch tensor reaches outside its storage")
     return storage[index.reshape(-1)].reshape(size)

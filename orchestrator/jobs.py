@@ -1,8 +1,9 @@
 """Job records: kept in memory, persisted in the store as `jobs/<job_id>.json` (protobuf JSON) so a
 restarted orchestrator resumes every unfinished job, and watched by WatchJob streams.
 
-Job ids are derived from the idempotency key (the client's request id, else the video digest plus the
-options), so submitting the same thing twice finds the same job, even after a restart.
+Job ids are derived from the idempotency key (the client's request id, else the pipeline version, the video
+digest and the options), so submitting the same thing twice finds the same job, even after a restart, and a
+new pipeline version computes afresh (mshot/version.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from google.protobuf import json_format
 from mshot.errors import InvalidInput, NotFound
 from mshot.store import ArtifactStore
 from mshot.v1 import common_pb2, pipeline_pb2
+from mshot.version import PIPELINE_VERSION
 from orchestrator.graph import STAGES
 
 log = logging.getLogger("mshot.jobs")
@@ -31,7 +33,7 @@ def job_id_for(request_id: str, video: common_pb2.ArtifactRef, options: pipeline
         key = f"request:{request_id}"
     else:
         options_digest = hashlib.sha256(options.SerializeToString(deterministic=True)).hexdigest()
-        key = f"inputs:{video.sha256}:{options_digest}"
+        key = f"inputs:{PIPELINE_VERSION}:{video.sha256}:{options_digest}"
     return "job-" + hashlib.sha256(key.encode()).hexdigest()[:20]
 
 

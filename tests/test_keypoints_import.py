@@ -106,3 +106,30 @@ def test_engine_imports_openpose_json_instead_of_running_a_backend(tmp_path):
     data = load_keypoints(out["keypoints"])
     assert str(data["source"]) == "openpose-import" and data["det_person_id"].tolist() == [7]
     assert engine.summarize(out)["matched_rows"] == 1
+
+
+def test_a_zip_entry_past_the_size_limit_is_refused_while_streaming_whatever_it_declares(tmp_path):
+    import zipfile
+
+    from services.keypoints.openpose_import import MAX_FILE_BYTES
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:  # valid JSON padded past the limit
+        archive.writestr("v_000000000000_keypoints.json", " " * (MAX_FILE_BYTES + 1) + '{"people": []}')
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(InvalidInput, match="larger than"):
+        read_openpose(bomb)
+
+
+def test_json_nested_past_the_depth_limit_is_invalid_input_not_a_crash(tmp_path):
+    folder = tmp_path / "deep"
+    folder.mkdir()
+    (folder / "v_000000000000_keypoints.json").write_text('{"people": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(InvalidInput, match="nests JSON more than"):
+        read_openpose(folder)
+
+
+def test_a_frame_number_beyond_any_video_is_invalid_input_not_an_overflow(tmp_path):
+    _write(tmp_path / "big", "v_1" + "0" * 21 + "_keypoints.json", [_keypoints(10, 10)])
+    with pytest.raises(InvalidInput, match="frame number 1000000000000000000000, above"):
+        read_openpose(tmp_path / "big")

@@ -14,6 +14,7 @@ from mshot.body.generate import write_generated_smpl_model
 from mshot.body.model import BodyModel
 from mshot.errors import FailedPrecondition, InvalidInput
 from mshot.npzio import load_npz, save_npz
+from mshot.store import sha256_file
 from services.multishot.engine import MultishotEngine, MultishotOptions, MultishotSettings
 
 
@@ -37,6 +38,7 @@ def scene(model_path, tmp_path_factory):
     save_npz(paths["tracklets"], data)
     keypoints = load_npz(paths["keypoints"])
     keypoints["keypoints_body25"][..., :2] += rng.normal(scale=1.5, size=keypoints["keypoints_body25"][..., :2].shape)
+    keypoints["tracklets_sha256"] = np.array(sha256_file(paths["tracklets"])[0])  # made from the noisy tracklets
     save_npz(paths["keypoints"], keypoints)
     return model, gt, paths
 

@@ -217,7 +217,7 @@ def test_presigned_upload_to_s3_then_submit_verifies_the_bytes(tmp_path, video, 
         put(b"not the video")
         with pytest.raises(grpc.RpcError) as info:
             c.stub.SubmitJob(pipeline_pb2.SubmitJobRequest(video=grant.video))
-        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert info.value.code() == grpc.StatusCode.DATA_LOSS
         put(data)
         job = c.stub.SubmitJob(pipeline_pb2.SubmitJobRequest(video=grant.video))
         assert watch(c.stub, job.job_id, show_progress=False).state == pipeline_pb2.JOB_STATE_SUCCEEDED

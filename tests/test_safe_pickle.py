@@ -112,10 +112,14 @@ class _StrideOutside:
 
 
 @pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
-def test_a_torch_tensor_reaching_outside_its_storage_is_refused(tmp_path):
+@pytest.mark.parametrize("payload, message", [
+    ("_StrideOutside", "reaches outside its storage"),
+    ("_HugeBroadcastTensor", "more elements than its storage"),  # refused before allocating 80 GB of index
+])
+def test_a_torch_tensor_reaching_outside_or_bigger_than_its_storage_is_refused(tmp_path, payload, message):
     pytest.importorskip("torch")
-    (tmp_path / "t.pkl").write_bytes(pickle.dumps(_StrideOutside()))
-    with pytest.raises(InvalidInput, match="reaches outside its storage"):
+    (tmp_path / "t.pkl").write_bytes(pickle.dumps(globals()[payload]()))
+    with pytest.raises(InvalidInput, match=message):
         load_restricted(tmp_path / "t.pkl")
 
 
@@ -170,3 +174,49 @@ def test_not_a_pickle_truncated_empty_and_missing_files_get_clear_errors(tmp_pat
         load_restricted(tmp_path / "cut.pkl")
     with pytest.raises(NotFound):
         load_restricted(tmp_path / "missing.pkl")
+
+
+class _HugeBroadcastTensor:
+    """A 3-element storage read as 100000 x 100000 elements with stride 0 (80 GB of index at 1a9a3b8)."""
+
+    def __reduce__(self):
+        import collections
+
+        import torch
+        return torch._utils._rebuild_tensor_v2, (torch.zeros(3).storage(), 0, (100_000, 100_000), (0, 0), False,
+                                                 collections.OrderedDict())
+
+
+def _bytearray_of_length(length: int) -> bytes:
+    """The 39-byte pickle `bytearray(length)`: a GLOBAL and an int argument, nothing else."""
+    return (b"\x80\x04\x8c\x08builtins\x94\x8c\tbytearray\x94\x93\x94\x8a\x05" + length.to_bytes(5, "little")
+            + b"\x85\x94R\x94.")
+
+
+def _copies_of_one_block(copies: int, block: int) -> bytes:
+    """A list holding `copies` bytearray copies of one memoized `block`-byte string: ~`block` bytes of pickle that
+    decode to `copies * block` bytes."""
+    out = bytearray(b"\x80\x04]\x94\x8c\x08builtins\x94\x8c\tbytearray\x94\x93\x940")  # [] memo0, bytearray memo3
+    out += b"B" + block.to_bytes(4, "little") + b"x" * block + b"\x940"  # the block: memo 4
+    out += b"(" + b"h\x03h\x04\x85R" * copies + b"e."  # MARK, copies x bytearray(block), APPENDS, STOP
+    return bytes(out)
+
+
+def test_bytearray_or_bytes_of_a_length_is_refused_without_allocating(tmp_path):
+    path = tmp_path / "b.pkl"
+    path.write_bytes(_bytearray_of_length(3_000_000_000))
+    assert len(path.read_bytes()) == 39
+    with pytest.raises(InvalidInput, match="bytearray of length 3000000000"):
+        load_restricted(path)
+    path.write_bytes(pickle.dumps(bytearray(b"kept"), protocol=2))  # a bytearray of bytes still loads
+    assert load_restricted(path) == bytearray(b"kept")
+
+
+def test_a_small_pickle_that_copies_one_block_many_times_is_refused_as_an_allocation_bomb(tmp_path):
+    path = tmp_path / "bomb.pkl"
+    path.write_bytes(_copies_of_one_block(copies=200, block=1 << 20))  # 1 MiB of pickle -> 200 MiB of objects
+    with pytest.raises(InvalidInput, match="allocation bomb"):
+        load_restricted(path)
+    path.write_bytes(_copies_of_one_block(copies=3, block=1 << 20))
+    assert [len(b) for b in load_restricted(path)] == [1 << 20] * 3
+

@@ -8,6 +8,7 @@ import numpy as np
 
 from mshot.artifacts.schema import Schema, f, i, s
 from mshot.errors import InvalidInput
+from mshot.store.base import sha256_file
 
 KEYPOINTS = Schema("mshot.keypoints/1", "keypoints", {
     "source": s(), "tracklets_sha256": s(), "person_id": i("M"), "frame_index": i("M"),
@@ -45,8 +46,16 @@ def check_values(data: dict, path: str | Path) -> None:
         raise InvalidInput(f"keypoints file {path}: key 'det_person_id' has values below -1 (-1 = unmatched)")
 
 
-def check_aligned(keypoints: dict, tracklets: dict, path: str | Path) -> None:
-    """Raise InvalidInput unless the keypoints rows are the tracklets rows, in order."""
+def check_aligned(keypoints: dict, tracklets: dict, path: str | Path, tracklets_path: str | Path) -> None:
+    """Raise InvalidInput unless the keypoints were made from the tracklets file at `tracklets_path` (its sha256 in
+    `tracklets_sha256`; empty = not recorded, e.g. an OpenPose import without tracklets) and its rows are the
+    tracklets rows, in order."""
+    recorded = str(keypoints["tracklets_sha256"])
+    if recorded:
+        actual = sha256_file(tracklets_path)[0]
+        if recorded != actual:
+            raise InvalidInput(f"keypoints file {path} was made from other tracklets: its tracklets_sha256 is "
+                               f"{recorded[:80]}, the tracklets given have sha256 {actual}")
     same = (np.array_equal(keypoints["person_id"], tracklets["person_id"])
             and np.array_equal(keypoints["frame_index"], tracklets["frame_index"]))
     if not same:

@@ -12,11 +12,10 @@ from pathlib import Path
 import grpc
 
 from mshot.config import ServerConfig
-from mshot.errors import InvalidInput, NotFound
+from mshot.errors import DataLoss, InvalidInput, NotFound
 from mshot.rpc.client import channel_from_config
-from mshot.rpc.convert import media_type_for
+from mshot.rpc.convert import media_type_for, suffix_for
 from mshot.rpc.errors import error_from_rpc
-from mshot.store import ArtifactStore
 from mshot.store.base import CHUNK
 from mshot.v1 import pipeline_pb2, pipeline_pb2_grpc
 
@@ -118,17 +117,46 @@ def job_summary(job: pipeline_pb2.Job) -> dict:
     }
 
 
-def fetch_results(store: ArtifactStore, job: pipeline_pb2.Job, out: Path) -> dict[str, Path]:
-    """Copy every artifact of a finished job into `out/artifacts/`; unpack the dataset tar into `out/`."""
-    from mshot.store import ArtifactRef
+def download_artifact(stub: pipeline_pb2_grpc.PipelineStub, job_id: str, name: str, folder: Path) -> Path:
+    """Stream one artifact of a job (GetArtifact) to `folder/<name><suffix>`, checking its size and sha256 against
+    the header the server sent first: DataLoss on a mismatch, and no partial file is left behind."""
+    what = f"artifact '{name}' of job {job_id}"
+    try:
+        stream = stub.GetArtifact(pipeline_pb2.GetArtifactRequest(job_id=job_id, name=name))
+        first = next(stream, None)
+        if first is None or not first.HasField("header"):
+            raise DataLoss(f"{what}: the server's stream did not start with a header")
+        header = first.header
+        folder.mkdir(parents=True, exist_ok=True)
+        dest = folder / f"{name}{suffix_for(header.media_type)}"
+        try:
+            digest, size = _write_chunks(stream, dest)
+            if digest != header.sha256 or size != header.size_bytes:
+                raise DataLoss(f"{what} arrived damaged: {size} bytes with sha256 {digest}, expected "
+                               f"{header.size_bytes} bytes with sha256 {header.sha256}")
+        except BaseException:
+            dest.unlink(missing_ok=True)
+            raise
+    except grpc.RpcError as exc:
+        raise error_from_rpc(exc, f"downloading {what}") from None
+    return dest
 
-    paths: dict[str, Path] = {}
-    for status in job.stages:
-        for name, ref in status.result.artifacts.items():
-            suffix = {"application/x-npz": ".npz", "application/json": ".json", "application/x-tar": ".tar"}.get(
-                ref.media_type, "")
-            local = ArtifactRef(ref.key, ref.sha256, ref.media_type, ref.size_bytes)
-            paths[name] = store.get_file(local, out / "artifacts" / f"{name}{suffix}")
+
+def _write_chunks(stream: Iterator[pipeline_pb2.ArtifactChunk], dest: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with open(dest, "wb") as out:
+        for chunk in stream:
+            digest.update(chunk.data)
+            size += len(chunk.data)
+            out.write(chunk.data)
+    return digest.hexdigest(), size
+
+
+def fetch_results(stub: pipeline_pb2_grpc.PipelineStub, job: pipeline_pb2.Job, out: Path) -> dict[str, Path]:
+    """Download every artifact of a finished job into `out/artifacts/` over the API (GetArtifact); unpack the dataset
+    tar into `out/`."""
+    names = [name for status in job.stages for name in status.result.artifacts]
+    paths = {name: download_artifact(stub, job.job_id, name, out / "artifacts") for name in names}
     if "dataset" in paths:
         with tarfile.open(paths["dataset"]) as tar:
             try:

@@ -36,12 +36,15 @@ def add_commands(subparsers) -> None:
     submit.set_defaults(func=submit_command)
 
     for name, helptext, func in (("watch", "follow a job with progress bars", watch_command),
-                                 ("get", "print a job as JSON", get_command),
+                                 ("get", "print a job as JSON; with --out, download its results", get_command),
                                  ("cancel", "cancel a job", cancel_command)):
         command = subparsers.add_parser(name, help=helptext)
         command.add_argument("job_id")
         command.add_argument("--addr", default=DEFAULT_ADDR)
         command.set_defaults(func=func)
+        if name == "get":
+            command.add_argument("--out", type=Path, default=None,
+                                 help="download every artifact into OUT/artifacts/ and unpack the dataset into OUT/")
     listing = subparsers.add_parser("list", help="list recent jobs")
     listing.add_argument("--addr", default=DEFAULT_ADDR)
     listing.add_argument("--limit", type=int, default=20)
@@ -98,7 +101,7 @@ def run_command(args: argparse.Namespace) -> int:
         if args.out.exists():
             shutil.rmtree(args.out / "artifacts", ignore_errors=True)
         args.out.mkdir(parents=True, exist_ok=True)
-        paths = fetch_results(cluster.store, job, args.out) if job.state == pipeline_pb2.JOB_STATE_SUCCEEDED else {}
+        paths = fetch_results(stub, job, args.out) if job.state == pipeline_pb2.JOB_STATE_SUCCEEDED else {}
         summary = job_summary(job)
         write_summary(args.out, summary, paths, body_model)
     if job.state != pipeline_pb2.JOB_STATE_SUCCEEDED:
@@ -140,9 +143,18 @@ def watch_command(args: argparse.Namespace) -> int:
 
 
 def get_command(args: argparse.Namespace) -> int:
-    from mshot.cli.client import pipeline_stub, rpc
+    from mshot.cli.client import fetch_results, pipeline_stub, rpc
 
-    _print_job(rpc("getting the job", pipeline_stub(args.addr).GetJob, pipeline_pb2.JobId(job_id=args.job_id)))
+    stub = pipeline_stub(args.addr)
+    job = rpc("getting the job", stub.GetJob, pipeline_pb2.JobId(job_id=args.job_id))
+    if args.out is None:
+        _print_job(job)
+        return 0
+    if job.state != pipeline_pb2.JOB_STATE_SUCCEEDED:
+        state = pipeline_pb2.JobState.Name(job.state).removeprefix("JOB_STATE_").lower()
+        raise FailedPrecondition(f"job {job.job_id} is {state}, not succeeded: no results to download")
+    paths = fetch_results(stub, job, args.out)
+    print(f"{len(paths)} artifacts of job {job.job_id} in {args.out}/artifacts/", file=sys.stderr)
     return 0
 
 

@@ -55,7 +55,7 @@ def open_channel(target: str, tls: TlsConfig | None = None, auth_token: str = ""
         ("grpc.keepalive_timeout_ms", 10_000),
         ("grpc.enable_retries", 0),  # stage retries are the orchestrator's, with its own policy
     ]
-    if tls is not None and tls.enabled:
+    if tls is not None and tls.client_enabled:
         ca = Path(tls.ca).read_bytes() if tls.ca else None
         key = Path(tls.key).read_bytes() if tls.key else None
         cert = Path(tls.cert).read_bytes() if tls.cert else None

@@ -14,6 +14,7 @@ _TO_CODE: list[tuple[type[errors.MshotError], grpc.StatusCode]] = [
     (errors.Unavailable, grpc.StatusCode.UNAVAILABLE),
     (errors.Cancelled, grpc.StatusCode.CANCELLED),
     (errors.StageFailed, grpc.StatusCode.INTERNAL),
+    (errors.DataLoss, grpc.StatusCode.DATA_LOSS),
 ]
 
 _FROM_CODE: dict[grpc.StatusCode, type[errors.MshotError]] = {code: cls for cls, code in _TO_CODE}

@@ -1,10 +1,15 @@
 """Server interceptor: domain errors -> gRPC status, unexpected errors -> INTERNAL without a traceback
-on the wire (the traceback goes to the log with the job id), and the optional bearer-token check."""
+on the wire (the traceback goes to the log with the job id), and the optional bearer-token check.
+
+Messages leave the server without its file system: an absolute path in a message (a stage's scratch copy of
+an input, the store's folder) is cut to its last part, e.g. `/var/tmp/tracking-x1/in/tracklets.npz` ->
+`tracklets.npz`, which names the input; the full message stays in the server log."""
 
 from __future__ import annotations
 
 import hmac
 import logging
+import re
 from collections.abc import Iterator
 
 import grpc
@@ -17,13 +22,20 @@ log = logging.getLogger("mshot.rpc")
 
 # Probes and tooling must work without a token.
 _OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+# An absolute path of two or more parts that is not inside a URL (s3://b/k, http://h/p) or a key (sha256/x).
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/-])/(?:[^\s/'\"(),:;]+/)+([^\s/'\"(),:;]*)")
+
+
+def without_paths(message: str) -> str:
+    """`message` with every absolute file path replaced by its last part."""
+    return _ABSOLUTE_PATH.sub(lambda match: match.group(1) or "(folder)", message)
 
 
 def _abort(context: grpc.ServicerContext, exc: BaseException, method: str) -> None:
     if isinstance(exc, MshotError):
         code = status_code_for(exc)
         log.info("request failed: %s", exc.message, extra={"status": code.name, "method": method})
-        context.abort(code, exc.message)
+        context.abort(code, without_paths(exc.message))
     log.error("unexpected error in %s", method, exc_info=exc, extra={"method": method})
     job = current_job_id()
     suffix = f" (job {job})" if job else ""

@@ -62,12 +62,15 @@ class Lifecycle:
 
 
 def _credentials(config: ServerConfig) -> grpc.ServerCredentials | None:
-    if not config.tls.enabled:
+    """None (plaintext), server-only TLS (cert + key), or mutual TLS (also a client CA: MSHOT_TLS_CLIENT_CA)."""
+    tls = config.tls
+    if not tls.enabled:
         return None
-    key = Path(config.tls.key).read_bytes()
-    cert = Path(config.tls.cert).read_bytes()
-    ca = Path(config.tls.ca).read_bytes() if config.tls.ca else None
-    return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca, require_client_auth=bool(ca))
+    pair = (Path(tls.key).read_bytes(), Path(tls.cert).read_bytes())
+    if not tls.mutual:
+        return grpc.ssl_server_credentials([pair])
+    return grpc.ssl_server_credentials([pair], root_certificates=Path(tls.client_ca).read_bytes(),
+                                       require_client_auth=True)
 
 
 class GrpcServer:
@@ -115,7 +118,8 @@ class GrpcServer:
         if self.port == 0:
             raise OSError(f"cannot listen on {address}")
         self.server.start()
-        log.info("listening on %s:%d (%s)", self.config.host, self.port, "tls" if credentials else "plaintext")
+        security = ("mutual tls" if self.config.tls.mutual else "tls") if credentials else "plaintext"
+        log.info("listening on %s:%d (%s)", self.config.host, self.port, security)
         return self.port
 
     def set_serving(self) -> None:

@@ -22,6 +22,7 @@ from mshot.errors import Cancelled, Unavailable
 from mshot.logs import job_context
 from mshot.rpc.convert import media_type_for, ref_to_proto, suffix_for
 from mshot.rpc.server import JobSlots, Lifecycle
+from mshot.scratch import claim_scratch
 from mshot.store import ArtifactRef, ArtifactStore
 from mshot.v1 import common_pb2
 
@@ -39,14 +40,14 @@ class StageRunner:
         self.store = store
         self.slots = slots
         self.lifecycle = lifecycle
-        self.scratch = Path(scratch or tempfile.gettempdir())
+        # This process's own folder; those of killed servers are removed here (mshot/scratch.py).
+        self.scratch = claim_scratch(Path(scratch or tempfile.gettempdir()), f"mshot-{name}")
 
     def run(self, job_id: str, inputs: Mapping[str, ArtifactRef], options: Any,
             context: grpc.ServicerContext) -> Iterator[common_pb2.StageEvent]:
         if self.engine is None:
             raise Unavailable(f"{self.name} server is still loading its models; retry shortly")
         with job_context(job_id), self.slots.acquire(f"{self.name} stage"):
-            self.scratch.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(prefix=f"{self.name}-", dir=self.scratch) as tmp:
                 work = Path(tmp)
                 local = {name: self.store.get_file(ref, work / "in" / f"{name}{suffix_for(ref.media_type)}")

@@ -16,10 +16,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mshot.errors import FailedPrecondition, IntegrityError, InvalidInput, ResourceExhausted
+from mshot.errors import DataLoss, FailedPrecondition, IntegrityError, InvalidInput, ResourceExhausted
 
 CHUNK = 1024 * 1024
 _HEX = re.compile(r"^[0-9a-f]{64}$")
+_DOC_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+MAX_DOCUMENT_NAME = 256
+
+
+def check_document_name(name: str) -> str:
+    """`name` if it is a safe document name (`jobs/<id>.json`): at most 256 characters, '/'-separated parts of
+    letters, digits, '.', '_', '-' not starting with a dot; InvalidInput otherwise (the same rule for every store,
+    so a name is never cut short or turned into a path by one of them)."""
+    parts = (name or "").split("/")
+    if len(name or "") > MAX_DOCUMENT_NAME or not all(_DOC_PART.match(part) for part in parts):
+        raise InvalidInput(f"bad document name '{name[:80]}': use at most {MAX_DOCUMENT_NAME} characters, "
+                           "'/'-separated parts of letters, digits, '.', '_' and '-' not starting with '.'")
+    return name
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,11 @@ def spool_chunks(
     return Path(tmp), digest.hexdigest(), size
 
 
+def corrupt(ref: ArtifactRef, actual_sha256: str) -> DataLoss:
+    return DataLoss(f"stored artifact {ref.key} is corrupt: its bytes hash to {actual_sha256}; it was removed from "
+                    "the store, upload the file again")
+
+
 def check_upload(sha256: str, size: int, expected_sha256: str | None, expected_size: int | None) -> None:
     """Raise IntegrityError when a received stream does not match what its sender declared."""
     if expected_size is not None and expected_size >= 0 and size != expected_size:
@@ -109,7 +127,8 @@ class ArtifactStore(ABC):
 
     @abstractmethod
     def get_file(self, ref: ArtifactRef, dest: str | Path) -> Path:
-        """Copy an artifact to `dest`, verifying its digest. NotFound if absent, IntegrityError if corrupt."""
+        """Copy an artifact to `dest`, verifying its digest. NotFound if absent; DataLoss if its bytes do not hash to
+        its key (the corrupt object is removed, so storing the right bytes again repairs it)."""
 
     @abstractmethod
     def exists(self, ref: ArtifactRef) -> bool: ...
@@ -129,11 +148,12 @@ class ArtifactStore(ABC):
         """Raise Unavailable if the store cannot be reached."""
 
     def presigned_put_url(self, ref: ArtifactRef, expires_s: int) -> str:
-        """A URL a client can PUT the bytes of `ref` to (S3 stores only)."""
+        """A URL a client can PUT the bytes of `ref` to, with `mshot.store.presign.upload_headers` (S3 stores only)."""
         raise FailedPrecondition("presigned upload URLs need an S3 store; this server uses a local store")
 
     def verify(self, ref: ArtifactRef, scratch: Path) -> None:
-        """Read an artifact back and check its digest (e.g. after a presigned upload). Removes it if corrupt."""
+        """Read an artifact back and check its digest (e.g. after a presigned upload): NotFound if absent, DataLoss
+        (and removed) if corrupt."""
         ref.validate()
         with tempfile.TemporaryDirectory(dir=scratch) as tmp:
             self.get_file(ref, Path(tmp) / "check")

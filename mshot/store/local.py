@@ -9,8 +9,18 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from mshot.errors import IntegrityError, InvalidInput, NotFound, Unavailable
-from mshot.store.base import CHUNK, ArtifactRef, ArtifactStore, check_upload, sha256_file, spool_chunks
+from mshot.errors import IntegrityError, NotFound, Unavailable
+from mshot.scratch import claim_scratch
+from mshot.store.base import (
+    CHUNK,
+    ArtifactRef,
+    ArtifactStore,
+    check_document_name,
+    check_upload,
+    corrupt,
+    sha256_file,
+    spool_chunks,
+)
 
 
 class LocalStore(ArtifactStore):
@@ -21,7 +31,7 @@ class LocalStore(ArtifactStore):
         try:
             (self.root / "sha256").mkdir(parents=True, exist_ok=True)
             (self.root / "docs").mkdir(parents=True, exist_ok=True)
-            (self.root / "tmp").mkdir(parents=True, exist_ok=True)
+            self.tmp = claim_scratch(self.root / "tmp", "store")  # half-written files of killed processes go
         except OSError as exc:
             raise Unavailable(f"cannot use {self.root} as artifact store: {exc}") from None
 
@@ -47,7 +57,7 @@ class LocalStore(ArtifactStore):
         ref = ArtifactRef.for_digest(sha256, media_type, size)
         if self._path(ref).exists():
             return ref
-        fd, tmp = tempfile.mkstemp(prefix=".put.", dir=self.root / "tmp")
+        fd, tmp = tempfile.mkstemp(prefix=".put.", dir=self.tmp)
         os.close(fd)
         shutil.copyfile(path, tmp)
         return self._adopt(Path(tmp), sha256, size, media_type)
@@ -60,7 +70,7 @@ class LocalStore(ArtifactStore):
         expected_size: int | None = None,
         max_bytes: int | None = None,
     ) -> ArtifactRef:
-        tmp, sha256, size = spool_chunks(chunks, self.root / "tmp", max_bytes)
+        tmp, sha256, size = spool_chunks(chunks, self.tmp, max_bytes)
         try:
             check_upload(sha256, size, expected_sha256, expected_size)
         except IntegrityError:
@@ -81,16 +91,15 @@ class LocalStore(ArtifactStore):
                 out.write(chunk)
         if digest.hexdigest() != ref.sha256:
             dest.unlink(missing_ok=True)
-            raise IntegrityError(f"artifact {ref.key} is corrupt: its bytes hash to {digest.hexdigest()}")
+            source.unlink(missing_ok=True)
+            raise corrupt(ref, digest.hexdigest())
         return dest
 
     def exists(self, ref: ArtifactRef) -> bool:
         return self._path(ref).is_file()
 
     def _doc_path(self, name: str) -> Path:
-        if not name or name.startswith("/") or ".." in Path(name).parts:
-            raise InvalidInput(f"bad document name '{name}'")
-        return self.root / "docs" / name
+        return self.root / "docs" / check_document_name(name)
 
     def put_document(self, name: str, data: bytes) -> None:
         path = self._doc_path(name)

@@ -18,8 +18,19 @@ from minio import Minio
 from minio.error import S3Error
 
 from mshot.config import StoreConfig
-from mshot.errors import IntegrityError, NotFound, Unavailable
-from mshot.store.base import CHUNK, ArtifactRef, ArtifactStore, check_upload, sha256_file, spool_chunks
+from mshot.errors import NotFound, Unavailable
+from mshot.scratch import claim_scratch
+from mshot.store.base import (
+    CHUNK,
+    ArtifactRef,
+    ArtifactStore,
+    check_document_name,
+    check_upload,
+    corrupt,
+    sha256_file,
+    spool_chunks,
+)
+from mshot.store.presign import sign_headers, upload_headers
 
 PART_SIZE = 16 * 1024 * 1024
 _NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NoSuchBucket"}
@@ -34,7 +45,8 @@ class S3Store(ArtifactStore):
         bucket_and_prefix = config.location[len("s3://") :].strip("/")
         self.bucket, _, prefix = bucket_and_prefix.partition("/")
         self.prefix = f"{prefix}/" if prefix else ""
-        self.scratch = Path(scratch or tempfile.gettempdir())
+        self._secret_key = config.s3_secret_key
+        self.scratch = claim_scratch(Path(scratch or tempfile.gettempdir()), "mshot-s3-spool")
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=5.0, read=120.0),
             retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
@@ -133,27 +145,26 @@ class S3Store(ArtifactStore):
             response.release_conn()
         if digest.hexdigest() != ref.sha256:
             dest.unlink(missing_ok=True)
-            raise IntegrityError(f"artifact {ref.key} is corrupt: its bytes hash to {digest.hexdigest()}")
+            self._remove(ref)
+            raise corrupt(ref, digest.hexdigest())
         return dest
 
-    def verify(self, ref: ArtifactRef, scratch: Path) -> None:
+    def _remove(self, ref: ArtifactRef) -> None:
         try:
-            super().verify(ref, scratch)
-        except IntegrityError:
             self.client.remove_object(self.bucket, self._object(ref.key))
-            raise
+        except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _unavailable(exc, f"removing the corrupt {ref.key}") from None
 
     def put_document(self, name: str, data: bytes) -> None:
         try:
-            self.client.put_object(
-                self.bucket, self._object(f"docs/{name}"), io.BytesIO(data), len(data), content_type="application/json"
-            )
+            self.client.put_object(self.bucket, self._object(f"docs/{check_document_name(name)}"), io.BytesIO(data),
+                                   len(data), content_type="application/json")
         except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
             raise _unavailable(exc, f"writing document {name}") from None
 
     def get_document(self, name: str) -> bytes | None:
         try:
-            response = self.client.get_object(self.bucket, self._object(f"docs/{name}"))
+            response = self.client.get_object(self.bucket, self._object(f"docs/{check_document_name(name)}"))
         except S3Error as exc:
             if exc.code in _NOT_FOUND:
                 return None
@@ -181,6 +192,8 @@ class S3Store(ArtifactStore):
             raise _unavailable(exc, "checking the bucket") from None
 
     def presigned_put_url(self, ref: ArtifactRef, expires_s: int) -> str:
+        """Signs `upload_headers(ref.sha256)` too: S3 refuses other bytes and a PUT over a stored key."""
         ref.validate()
         expires = timedelta(seconds=expires_s)
-        return self.client.presigned_put_object(self.bucket, self._object(ref.key), expires=expires)
+        url = self.client.presigned_put_object(self.bucket, self._object(ref.key), expires=expires)
+        return sign_headers(url, self._secret_key, upload_headers(ref.sha256))

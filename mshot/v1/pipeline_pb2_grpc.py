@@ -50,6 +50,11 @@ class PipelineStub(object):
                 request_serializer=mshot_dot_v1_dot_pipeline__pb2.ListJobsRequest.SerializeToString,
                 response_deserializer=mshot_dot_v1_dot_pipeline__pb2.ListJobsResponse.FromString,
                 )
+        self.GetArtifact = channel.unary_stream(
+                '/mshot.v1.Pipeline/GetArtifact',
+                request_serializer=mshot_dot_v1_dot_pipeline__pb2.GetArtifactRequest.SerializeToString,
+                response_deserializer=mshot_dot_v1_dot_pipeline__pb2.ArtifactChunk.FromString,
+                )
 
 
 class PipelineServicer(object):
@@ -98,6 +103,13 @@ class PipelineServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetArtifact(self, request, context):
+        """Download one output of a job (NOT_FOUND: no such job, or its stage has no such artifact yet).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PipelineServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -135,6 +147,11 @@ def add_PipelineServicer_to_server(servicer, server):
                     servicer.ListJobs,
                     request_deserializer=mshot_dot_v1_dot_pipeline__pb2.ListJobsRequest.FromString,
                     response_serializer=mshot_dot_v1_dot_pipeline__pb2.ListJobsResponse.SerializeToString,
+            ),
+            'GetArtifact': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetArtifact,
+                    request_deserializer=mshot_dot_v1_dot_pipeline__pb2.GetArtifactRequest.FromString,
+                    response_serializer=mshot_dot_v1_dot_pipeline__pb2.ArtifactChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -262,5 +279,22 @@ class Pipeline(object):
         return grpc.experimental.unary_unary(request, target, '/mshot.v1.Pipeline/ListJobs',
             mshot_dot_v1_dot_pipeline__pb2.ListJobsRequest.SerializeToString,
             mshot_dot_v1_dot_pipeline__pb2.ListJobsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetArtifact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/mshot.v1.Pipeline/GetArtifact',
+            mshot_dot_v1_dot_pipeline__pb2.GetArtifactRequest.SerializeToString,
+            mshot_dot_v1_dot_pipeline__pb2.ArtifactChunk.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -59,7 +59,7 @@ def gate(reason: str) -> str:
 
 
 def _check_inputs(tracklets, keypoints, fits, paths) -> None:
-    check_aligned(keypoints, tracklets, paths["keypoints"])
+    check_aligned(keypoints, tracklets, paths["keypoints"], paths["tracklets"])
     same = (np.array_equal(fits["person_id"], tracklets["person_id"])
             and np.array_equal(fits["frame_index"], tracklets["frame_index"]))
     if not same:

@@ -17,10 +17,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mshot.choices import DATASET_FORMATS
 from mshot.npzio import save_npz
 from services.dataset.cameras import camera_matrices
 
-FORMATS = ("humannerf", "neuralbody", "easymocap", "instantavatar")
+FORMATS = DATASET_FORMATS
 
 
 def write_bundle(out: Path, frames: dict, masks: dict, fits: dict, rows: np.ndarray, split: np.ndarray,

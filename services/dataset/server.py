@@ -6,6 +6,7 @@ from mshot.rpc.convert import ref_from_proto
 from mshot.rpc.stage import StageRunner
 from mshot.v1 import dataset_pb2_grpc
 from services.dataset.engine import DatasetEngine, DatasetSettings, options_with
+from services.options import check_dataset
 
 SERVICE_NAME = "mshot.v1.Dataset"
 register = dataset_pb2_grpc.add_DatasetServicer_to_server
@@ -20,6 +21,7 @@ class Servicer(dataset_pb2_grpc.DatasetServicer):
         self.runner = runner
 
     def Export(self, request, context):
+        check_dataset(request.options)
         inputs = {name: ref_from_proto(getattr(request, name), name)
                   for name in ("video", "tracklets", "keypoints", "fits")}
         o = request.options

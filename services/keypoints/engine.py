@@ -21,12 +21,13 @@ import numpy as np
 
 from mshot.artifacts.keypoints import save_keypoints
 from mshot.artifacts.tracklets import load_tracklets
+from mshot.choices import KEYPOINTS_BACKENDS
 from mshot.errors import FailedPrecondition, InvalidInput
 from mshot.progress import Progress, scaled
 from mshot.store import sha256_file
 from services.keypoints.association import associate
 
-BACKENDS = ("auto", "cpu", "opencv-dnn", "openpose")
+BACKENDS = KEYPOINTS_BACKENDS
 DEVICES = ("auto", "cpu", "cuda")
 
 

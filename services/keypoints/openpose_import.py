@@ -14,6 +14,9 @@ Gaps: with `contiguous=True` (the importer's default) the frame numbers must for
 (first..last), because OpenPose writes a file for every frame, with an empty `people` list when it finds
 nobody; a missing number means a lost file. The run may cover only part of the video (e.g. a clip).
 mshot's own openpose backend writes files for the observed frames only and reads them with contiguous=False.
+Limits (InvalidInput, checked while streaming, one file in memory at a time): a file of at most
+`MAX_FILE_BYTES` (also inside a .zip, whatever its header declares), at most `MAX_FILES` files and
+`MAX_TOTAL_BYTES` in all, JSON nested at most `MAX_DEPTH` deep, frame numbers below `MAX_FRAME`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +33,29 @@ from mshot.errors import InvalidInput, NotFound
 
 _NAME = re.compile(r"^(.*?)(\d+)_keypoints\.json$")
 CONFIDENCE_OVERSHOOT = 1.05
+MAX_FILE_BYTES = 16 * 1024 * 1024  # OpenPose writes ~2 KB per person with face and hands
+MAX_TOTAL_BYTES = 4 * 1024**3
+MAX_FILES = 1_000_000
+MAX_DEPTH = 16  # OpenPose's own files are 4 deep
+MAX_FRAME = 10**9
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _check_depth(name: str, text: str) -> None:
+    """Refuse JSON nested deeper than MAX_DEPTH before parsing it (the parser would recurse that deep)."""
+    depth = 0
+    for token in _NESTING.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InvalidInput(f"OpenPose file {name} nests JSON more than {MAX_DEPTH} levels deep")
+        elif bracket in "]}":
+            depth -= 1
 
 
 def _parse(name: str, text: str) -> np.ndarray:
+    _check_depth(name, text)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -65,31 +89,58 @@ def _parse(name: str, text: str) -> np.ndarray:
     return np.asarray(out, dtype=np.float32).reshape(-1, 25, 3)
 
 
-def _entries(source: Path) -> list[tuple[str, str]]:
+def _read_limited(name: str, handle, total: list[int]) -> str:
+    data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidInput(f"OpenPose file {name} is larger than {MAX_FILE_BYTES} bytes: not an OpenPose output")
+    total[0] += len(data)
+    if total[0] > MAX_TOTAL_BYTES:
+        raise InvalidInput(f"OpenPose output holds more than {MAX_TOTAL_BYTES} bytes of JSON")
+    return data.decode("utf-8", "replace")
+
+
+def _entries(source: Path) -> Iterator[tuple[str, str]]:
+    """(name, text) of each `*_keypoints.json` file, read one at a time within the size limits."""
     if not source.exists():
         raise NotFound(f"OpenPose folder not found: {source}")
+    total = [0]
     if source.is_file() and zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as archive:
-            return [(n, archive.read(n).decode("utf-8", "replace")) for n in archive.namelist()
-                    if n.endswith("_keypoints.json")]
-    if source.is_dir():
-        return [(str(p), p.read_text(errors="replace")) for p in sorted(source.glob("*_keypoints.json"))]
-    raise InvalidInput(f"{source} is neither a folder nor a .zip of OpenPose JSON files")
+            names = [n for n in archive.namelist() if n.endswith("_keypoints.json")]
+            _check_count(source, len(names))
+            for name in names:
+                with archive.open(name) as handle:
+                    yield name, _read_limited(name, handle, total)
+    elif source.is_dir():
+        paths = sorted(source.glob("*_keypoints.json"))
+        _check_count(source, len(paths))
+        for path in paths:
+            with open(path, "rb") as handle:
+                yield str(path), _read_limited(str(path), handle, total)
+    else:
+        raise InvalidInput(f"{source} is neither a folder nor a .zip of OpenPose JSON files")
+
+
+def _check_count(source: Path, count: int) -> None:
+    if count == 0:
+        raise InvalidInput(f"{source} holds no OpenPose '*_keypoints.json' files")
+    if count > MAX_FILES:
+        raise InvalidInput(f"{source} holds {count} OpenPose files, more than {MAX_FILES}")
 
 
 def read_openpose(source: str | Path, num_frames: int | None = None,
                   contiguous: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Folder or .zip -> (det_frame_index (D,) int32, det_keypoints_body25 (D, 25, 3) float32 px), by frame."""
     source = Path(source)
-    entries = _entries(source)
-    if not entries:
-        raise InvalidInput(f"{source} holds no OpenPose '*_keypoints.json' files")
     frames, detections, seen, prefixes = [], [], {}, {}
-    for name, text in entries:
+    for name, text in _entries(source):
         match = _NAME.match(Path(name).name)
         if match is None:
             raise InvalidInput(f"OpenPose file {name} has no frame number before '_keypoints.json'")
-        prefix, frame = match.group(1), int(match.group(2))
+        prefix, digits = match.group(1), match.group(2).lstrip("0") or "0"
+        if len(digits) > len(str(MAX_FRAME)) or int(digits) >= MAX_FRAME:
+            raise InvalidInput(f"OpenPose file {name} has frame number {digits[:30]}, above {MAX_FRAME}")
+        frame = int(digits)
         prefixes.setdefault(prefix, name)
         if len(prefixes) > 1:
             first = next(iter(prefixes.values()))

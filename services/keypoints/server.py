@@ -6,6 +6,7 @@ from mshot.rpc.convert import device_name, optional_ref, ref_from_proto
 from mshot.rpc.stage import StageRunner
 from mshot.v1 import keypoints_pb2_grpc
 from services.keypoints.engine import KeypointsEngine, KeypointsOptions, KeypointsSettings
+from services.options import check_keypoints
 
 SERVICE_NAME = "mshot.v1.Keypoints"
 register = keypoints_pb2_grpc.add_KeypointsServicer_to_server
@@ -20,6 +21,7 @@ class Servicer(keypoints_pb2_grpc.KeypointsServicer):
         self.runner = runner
 
     def Detect(self, request, context):
+        check_keypoints(request.options)
         inputs = {"video": ref_from_proto(request.video, "video"),
                   "tracklets": ref_from_proto(request.tracklets, "tracklets")}
         openpose = optional_ref(request.options.openpose_json, "options.openpose_json")

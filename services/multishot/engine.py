@@ -69,7 +69,7 @@ class MultishotEngine:
                 raise InvalidInput(f"the multishot stage needs '{name}'")
         tracklets = load_tracklets(inputs["tracklets"])
         keypoints = load_keypoints(inputs["keypoints"])
-        check_aligned(keypoints, tracklets, inputs["keypoints"])
+        check_aligned(keypoints, tracklets, inputs["keypoints"], inputs["tracklets"])
         device = options.device if options.device not in ("", "auto") else self.settings.device
         resolve_device(device)
         fit_options = FitOptions(device=device, seed=options.seed,

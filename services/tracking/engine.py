@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mshot.artifacts.tracklets import tracklet_counts
+from mshot.choices import TRACKING_BACKENDS
 from mshot.errors import FailedPrecondition, InvalidInput
 from mshot.progress import Progress, scaled
 
-BACKENDS = ("auto", "cpu", "phalp")
+BACKENDS = TRACKING_BACKENDS
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mshot.rpc.convert import device_name, optional_ref, ref_from_proto
 from mshot.rpc.stage import StageRunner
 from mshot.v1 import tracking_pb2_grpc
+from services.options import check_tracking
 from services.tracking.engine import TrackingEngine, TrackingOptions, TrackingSettings
 
 SERVICE_NAME = "mshot.v1.Tracking"
@@ -20,6 +21,7 @@ class Servicer(tracking_pb2_grpc.TrackingServicer):
         self.runner = runner
 
     def Track(self, request, context):
+        check_tracking(request.options)
         inputs = {"video": ref_from_proto(request.video, "video")}
         phalp_results = optional_ref(request.options.phalp_results, "options.phalp_results")
         if phalp_results is not None:  # imported (restricted unpickler) instead of tracking
