@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -9,9 +10,16 @@ import pytest
 
 from bench import metrics3d
 from bench.ground_truth import load_ground_truth, truncate_ground_truth
-from bench.scoring3d import (axis_errors_mm, consecutive_runs, figures, match_rows, root_errors, split_people,
-                             track_people)
-from bench.video3d import fit_table, stages_to_run
+from bench.scoring3d import (
+    axis_errors_mm,
+    consecutive_runs,
+    figures,
+    match_rows,
+    root_errors,
+    split_people,
+    track_people,
+)
+from bench.video3d import fit_table, prepare_work, stages_to_run
 
 
 def _box(x):
@@ -122,3 +130,11 @@ def test_truncated_ground_truth_keeps_the_first_frames_and_their_rows():
     assert short.num_frames == 10 and len(short.frame_shot_id) == 10 and len(short.camera_world_to_cam) == 10
     assert short.frame_index.max() == 9
     assert len(short.person_id) == int((gt.frame_index < 10).sum()) == len(short.joints3d_cam_body25)
+
+
+def test_a_kept_folder_is_refused_for_another_video_or_frame_count(tmp_path):
+    video = Path("tests/data/gt_video/gt_video.mp4")
+    assert prepare_work(tmp_path, video, 0) == video
+    assert prepare_work(tmp_path, video, 0) == video  # the same settings again: reused
+    with pytest.raises(SystemExit, match="use another --keep folder"):
+        prepare_work(tmp_path, video, 40)
