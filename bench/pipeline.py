@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
             stage_dir.mkdir()
             produced = engine.run(inputs(), options, stage_dir, quiet)
             ran = time.perf_counter() - loaded
-            outputs.update({k: v for k, v in produced.items() if k != "report"})
+            outputs.update({k: v for k, v in produced.outputs.items() if k != "report"})
             outputs.pop("dataset", None)
-            summary = engine.summarize(produced)
+            summary = produced.summary
             print(f"{name:<10}{loaded - started:>8.1f}{ran:>8.1f}{frames / ran:>10.2f}  {str(summary)[:100]}")
     return 0
 

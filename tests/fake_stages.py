@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from mshot.config import OrchestratorConfig, ServerConfig
+from mshot.engine_run import EngineRun
 from mshot.errors import MshotError
 from mshot.rpc.convert import optional_ref, ref_from_proto
 from mshot.rpc.server import GrpcServer
@@ -60,7 +61,7 @@ class FakeEngine:
                 path.write_text(json.dumps({"stage": self.name, "inputs": sorted(inputs), "call": self.calls,
                                             "options": str(options)}))
             outputs[name] = path
-        return outputs
+        return EngineRun(outputs, {"call": self.calls, "inputs": sorted(inputs)})
 
 
 class FakeServicer(tracking_pb2_grpc.TrackingServicer, keypoints_pb2_grpc.KeypointsServicer,
