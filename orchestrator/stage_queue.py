@@ -33,6 +33,8 @@ class Ticket:
     not_before: float = 0.0  # monotonic: the head does not retry before this ...
     woken: bool = False  # ... unless a slot was freed meanwhile
     refusals: int = 0  # RESOURCE_EXHAUSTED answers so far
+    admitted: bool = False  # the stage accepted the call; the ticket has left the queue
+    admitted_at: float = 0.0  # monotonic
 
     @property
     def waited_s(self) -> float:
@@ -94,6 +96,7 @@ class StageQueue:
     def admitted(self, ticket: Ticket) -> None:
         """The stage accepted the call: it leaves the queue and the next call tries at once."""
         with self._changed:
+            ticket.admitted, ticket.admitted_at = True, time.monotonic()
             self.in_flight += 1
             self._leave(ticket)
 

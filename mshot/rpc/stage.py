@@ -50,6 +50,7 @@ class StageRunner:
         if self.engine is None:
             raise Unavailable(f"{self.name} server is still loading its models; retry shortly")
         with job_context(job_id), self.slots.acquire(f"{self.name} stage"):
+            yield _progress(self.name, 0.0, "accepted")  # at once: the orchestrator stops queueing for this call
             self.scratch.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(prefix=f"{self.name}-", dir=self.scratch) as tmp:
                 work = Path(tmp)
