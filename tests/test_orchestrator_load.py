@@ -213,3 +213,41 @@ def test_a_slow_store_write_does_not_stall_job_queries(tmp_path, video):
         assert watch(c.stub, job_id, show_progress=False).state == SUCCEEDED
     finally:
         c.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _scrape(port: int) -> dict[str, float]:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines() if not line.startswith("#")}
+
+
+def test_metrics_expose_the_work_queued_for_a_busy_stage_for_autoscaling(tmp_path):
+    port = _free_port()
+    c = Cluster(tmp_path, stage_config=ServerConfig(port=0, max_concurrent_jobs=1), metrics_port=port)
+    try:
+        c.engines["tracking"].steps, c.engines["tracking"].step_s = 10, 0.05
+        job_ids = _submit_all(c, _videos(tmp_path, 3))
+        deadline, seen = time.monotonic() + 10, {}
+        while time.monotonic() < deadline and seen.get('mshot_stage_queue_depth{stage="tracking"}', 0) < 2:
+            seen = _scrape(port)
+        assert seen['mshot_stage_queue_depth{stage="tracking"}'] == 2
+        assert seen['mshot_stage_calls_in_flight{stage="tracking"}'] == 1
+        assert seen['mshot_stage_demand{stage="tracking"}'] == 3 and seen["mshot_jobs_running"] == 3
+        assert [job.state for job in _wait_all(c, job_ids)] == [SUCCEEDED] * 3
+        deadline = time.monotonic() + 10
+        while _scrape(port)["mshot_jobs_running"] and time.monotonic() < deadline:  # their records being stored
+            time.sleep(0.05)
+        after = _scrape(port)
+        assert after['mshot_stage_demand{stage="tracking"}'] == 0 and after["mshot_jobs_running"] == 0
+    finally:
+        c.close()
