@@ -78,8 +78,8 @@ class StageQueue:
                 left = self.max_wait_s - (now - ticket.entered)
                 if left <= 0:
                     raise ResourceExhausted(
-                        f"the {self.stage} stage stayed busy for {self.max_wait_s:.0f} s (MSHOT_STAGE_QUEUE_MAX_WAIT_S); "
-                        f"{ticket.refusals} tries refused with RESOURCE_EXHAUSTED")
+                        f"the {self.stage} stage stayed busy for {self.max_wait_s:.0f} s "
+                        f"(MSHOT_STAGE_QUEUE_MAX_WAIT_S); {ticket.refusals} tries refused with RESOURCE_EXHAUSTED")
                 head = self._waiting[0] is ticket
                 if head and (ticket.woken or now >= ticket.not_before):
                     ticket.woken = False

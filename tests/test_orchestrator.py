@@ -43,7 +43,8 @@ class Cluster:
             self.stages[name], self.engines[name] = start_fake_stage(name, self.store, stage_config)
         self.addresses = {name: f"127.0.0.1:{server.port}" for name, server in self.stages.items()}
         self.orchestrator = None
-        self.start_orchestrator(config or dataclasses.replace(fast_retry_config(self.addresses), **orchestrator_options))
+        self.start_orchestrator(config or dataclasses.replace(fast_retry_config(self.addresses),
+                                                              **orchestrator_options))
 
     def start_orchestrator(self, config=None):
         self.orchestrator = start_orchestrator(ServerConfig(port=0), config or fast_retry_config(self.addresses),

@@ -14,7 +14,7 @@ import grpc
 import numpy as np
 import pytest
 from google.protobuf import json_format
-from test_orchestrator import Cluster, cluster, video  # noqa: F401 - fixtures
+from test_orchestrator import Cluster
 
 from mshot.cli.client import upload_video, watch
 from mshot.config import OrchestratorConfig, ServerConfig
@@ -49,6 +49,18 @@ def _wait_all(cluster, job_ids):
 
 def _sha(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def video(tmp_path):
+    return _videos(tmp_path, 1)[0]
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    c = Cluster(tmp_path)
+    yield c
+    c.close()
 
 
 @pytest.fixture
@@ -130,7 +142,8 @@ def test_a_busy_stage_past_the_maximum_wait_fails_the_job_with_resource_exhauste
         first, second = _submit_all(c, _videos(tmp_path, 2))
         jobs = _wait_all(c, [first, second])
         assert jobs[0].state == SUCCEEDED and jobs[1].state == pipeline_pb2.JOB_STATE_FAILED
-        assert jobs[1].stages[0].error.startswith("RESOURCE_EXHAUSTED") and "MSHOT_STAGE_QUEUE_MAX_WAIT_S" in jobs[1].error
+        assert jobs[1].stages[0].error.startswith("RESOURCE_EXHAUSTED")
+        assert "MSHOT_STAGE_QUEUE_MAX_WAIT_S" in jobs[1].error
     finally:
         c.close()
 
