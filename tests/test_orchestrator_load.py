@@ -190,42 +190,44 @@ class FlakyStore(LocalStore):
         return super().put_document(key, data)
 
 
-def test_a_store_outage_pauses_the_job_which_then_completes_with_its_record_stored(tmp_path, video):
+@pytest.fixture
+def on_flaky_store(tmp_path):
     store = FlakyStore(tmp_path / "store")
     c = Cluster(tmp_path, store=store)
-    try:
-        c.engines["keypoints"].steps, c.engines["keypoints"].step_s = 20, 0.05
-        job_id = c.submit(video).job_id
-        assert c.engines["keypoints"].started.wait(10)
-        store.down.set()
-        time.sleep(2.0)
-        paused = c.stub.GetJob(pipeline_pb2.JobId(job_id=job_id), timeout=2)  # served from memory meanwhile
-        assert paused.state == pipeline_pb2.JOB_STATE_RUNNING and store.refused > 0
-        store.down.clear()
-        job = watch(c.stub, job_id, show_progress=False)
-        assert job.state == SUCCEEDED
-        assert _stored_when_ended(store, job_id) == job  # the store holds the final state
-        assert c.engines["tracking"].calls == 1 and c.engines["keypoints"].calls == 1
-    finally:
-        c.close()
+    yield c, store
+    store.down.clear()
+    store.stall.clear()
+    c.close()
 
 
-def test_a_slow_store_write_does_not_stall_job_queries(tmp_path, video):
-    store = FlakyStore(tmp_path / "store")
-    c = Cluster(tmp_path, store=store)
-    try:
-        c.engines["tracking"].steps, c.engines["tracking"].step_s = 20, 0.05
-        job_id = c.submit(video).job_id
-        store.stall.set()
-        started = time.monotonic()
-        for _ in range(5):
-            c.stub.GetJob(pipeline_pb2.JobId(job_id=job_id), timeout=2)
-            assert next(iter(c.stub.WatchJob(pipeline_pb2.JobId(job_id=job_id), timeout=2))).job_id == job_id
-        assert time.monotonic() - started < 2.0
-        store.stall.clear()
-        assert watch(c.stub, job_id, show_progress=False).state == SUCCEEDED
-    finally:
-        c.close()
+def test_a_store_outage_pauses_the_job_which_then_completes_with_its_record_stored(on_flaky_store, video):
+    c, store = on_flaky_store
+    c.engines["keypoints"].steps, c.engines["keypoints"].step_s = 20, 0.05
+    job_id = c.submit(video).job_id
+    assert c.engines["keypoints"].started.wait(10)
+    store.down.set()
+    time.sleep(2.0)
+    paused = c.stub.GetJob(pipeline_pb2.JobId(job_id=job_id), timeout=2)  # served from memory meanwhile
+    assert paused.state == pipeline_pb2.JOB_STATE_RUNNING and store.refused > 0
+    store.down.clear()
+    job = watch(c.stub, job_id, show_progress=False)
+    assert job.state == SUCCEEDED
+    assert _stored_when_ended(store, job_id) == job  # the store holds the final state
+    assert c.engines["tracking"].calls == 1 and c.engines["keypoints"].calls == 1
+
+
+def test_a_slow_store_write_does_not_stall_job_queries(on_flaky_store, video):
+    c, store = on_flaky_store
+    c.engines["tracking"].steps, c.engines["tracking"].step_s = 20, 0.05
+    job_id = c.submit(video).job_id
+    store.stall.set()
+    started = time.monotonic()
+    for _ in range(5):
+        c.stub.GetJob(pipeline_pb2.JobId(job_id=job_id), timeout=2)
+        assert next(iter(c.stub.WatchJob(pipeline_pb2.JobId(job_id=job_id), timeout=2))).job_id == job_id
+    assert time.monotonic() - started < 2.0
+    store.stall.clear()
+    assert watch(c.stub, job_id, show_progress=False).state == SUCCEEDED
 
 
 def _free_port() -> int:
