@@ -1,10 +1,11 @@
 """Load: N different jobs submitted at once to the local system (`mshot up`: every stage and the orchestrator as
 separate processes, default job slots), CPU backends: `python -m bench.load [--jobs 20] [--frames 10]`.
 
-Each job is a different short clip of the sample video (`--frames` frames starting every 5 frames), so no two
-jobs share their idempotency key. Prints how many SUCCEEDED, the wall time from the first submit to the last
-job's end, and the longest queue waits: a job's wait for a running place (MSHOT_MAX_RUNNING_JOBS) plus its
-stages' waits for busy stages (StageStatus.queued_s). Not part of `make bench` (minutes on a small machine).
+Each job is a different short clip of the sample video (`--frames` frames from one of 10 start frames, as
+recorded or mirrored), so no two jobs share their idempotency key and in each the CPU tracker finds people.
+Prints how many SUCCEEDED, the wall time from the first submit to the last job's end, and the longest queue
+waits: a job's wait for a running place (MSHOT_MAX_RUNNING_JOBS) plus its stages' waits for busy stages
+(StageStatus.queued_s). Not part of `make bench` (minutes on a small machine): `make bench-load`.
 """
 
 from __future__ import annotations
@@ -27,26 +28,28 @@ from mshot.v1 import dataset_pb2, multishot_pb2, pipeline_pb2, pipeline_pb2_grpc
 SAMPLE = Path("data/sample/multishot_sample.mp4")
 
 
-def write_clips(video: Path, out: Path, jobs: int, frames: int, step: int = 5) -> list[Path]:
-    """`jobs` clips of `frames` frames, the k-th starting at frame k * step (wrapping around the video)."""
+def write_clips(video: Path, out: Path, jobs: int, frames: int, step: int = 5, windows: int = 10) -> list[Path]:
+    """`jobs` different clips of `frames` frames: `windows` start frames `step` apart (0, 5, ... 45: the sample's
+    first shot and the start of its second, where the CPU tracker finds people in 10 frames), as recorded, then
+    mirrored left-right; beyond 2 x `windows` jobs the windows shift by a frame."""
     reader = cv2.VideoCapture(str(video))
-    total = int(reader.get(cv2.CAP_PROP_FRAME_COUNT))
     all_frames = []
-    while len(all_frames) < total:
+    while True:
         ok, frame = reader.read()
         if not ok:
             break
         all_frames.append(frame)
     reader.release()
-    if len(all_frames) < frames:
-        raise SystemExit(f"{video} has {len(all_frames)} frames, fewer than --frames {frames} (make sample)")
+    last_start = (windows - 1) * step + (jobs - 1) // (2 * windows)
+    if len(all_frames) < last_start + frames:
+        raise SystemExit(f"{video} has {len(all_frames)} frames, too few for these clips (make sample)")
     paths = []
     for k in range(jobs):
-        start = (k * step) % (len(all_frames) - frames + 1)
+        start = (k % windows) * step + k // (2 * windows)
         path = out / f"clip{k:02d}.avi"
         writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, all_frames[0].shape[1::-1])
         for frame in all_frames[start:start + frames]:
-            writer.write(frame)
+            writer.write(cv2.flip(frame, 1) if (k // windows) % 2 else frame)
         writer.release()
         paths.append(path)
     return paths

@@ -18,7 +18,7 @@ from test_orchestrator import Cluster
 
 from mshot.cli.client import upload_video, watch
 from mshot.config import OrchestratorConfig, ServerConfig
-from mshot.errors import InvalidInput, Unavailable
+from mshot.errors import FailedPrecondition, InvalidInput, Unavailable
 from mshot.store.local import LocalStore
 from mshot.v1 import pipeline_pb2
 
@@ -113,8 +113,14 @@ def test_submit_is_resource_exhausted_only_past_the_queue_limit(tmp_path):
         c.close()
 
 
-def test_a_stage_down_longer_than_a_few_retries_is_retried_within_the_window():
-    assert OrchestratorConfig.from_env({}).retry_window_s >= 300  # default: minutes, a pod restart fits
+def test_retry_window_defaults_to_minutes_and_bad_queue_settings_name_their_variable():
+    assert OrchestratorConfig.from_env({}).retry_window_s >= 300  # a pod restart fits
+    config = OrchestratorConfig.from_env({"MSHOT_STAGE_RETRY_WINDOW_S": "90", "MSHOT_MAX_RUNNING_JOBS": "3"})
+    assert (config.retry_window_s, config.max_running_jobs) == (90.0, 3)
+    for name, value in (("MSHOT_STAGE_RETRY_WINDOW_S", "nan"), ("MSHOT_STAGE_BACKOFF_S", "-1"),
+                        ("MSHOT_MAX_RUNNING_JOBS", "0"), ("MSHOT_STAGE_QUEUE_MAX_WAIT_S", "soon")):
+        with pytest.raises(FailedPrecondition, match=name):
+            OrchestratorConfig.from_env({name: value})
 
 
 def test_unreachable_stage_is_retried_for_the_window_then_fails_naming_it(tmp_path, video):
