@@ -96,6 +96,19 @@ def test_running_jobs_are_bounded_and_the_rest_wait_queued(tmp_path):
         c.close()
 
 
+def test_a_job_cancelled_while_it_waits_to_run_never_runs(tmp_path):
+    c = Cluster(tmp_path, max_running_jobs=1)
+    try:
+        c.engines["tracking"].steps, c.engines["tracking"].step_s = 10, 0.05
+        first, second = _submit_all(c, _videos(tmp_path, 2))
+        c.stub.CancelJob(pipeline_pb2.JobId(job_id=second))
+        jobs = _wait_all(c, [first, second])
+        assert [job.state for job in jobs] == [SUCCEEDED, pipeline_pb2.JOB_STATE_CANCELLED]
+        assert c.engines["tracking"].calls == 1
+    finally:
+        c.close()
+
+
 def test_submit_is_resource_exhausted_only_past_the_queue_limit(tmp_path):
     c = Cluster(tmp_path, max_running_jobs=1, max_queued_jobs=1)
     try:
