@@ -24,6 +24,7 @@ from mshot.body.generate import write_generated_smpl_model
 from mshot.cli.client import upload_video, watch
 from mshot.cli.server_commands import LocalProcesses
 from mshot.v1 import dataset_pb2, multishot_pb2, pipeline_pb2, pipeline_pb2_grpc
+from mshot.video import iter_frames
 
 SAMPLE = Path("data/sample/multishot_sample.mp4")
 
@@ -32,14 +33,7 @@ def write_clips(video: Path, out: Path, jobs: int, frames: int, step: int = 5, w
     """`jobs` different clips of `frames` frames: `windows` start frames `step` apart (0, 5, ... 45: the sample's
     first shot and the start of its second, where the CPU tracker finds people in 10 frames), as recorded, then
     mirrored left-right; beyond 2 x `windows` jobs the windows shift by a frame."""
-    reader = cv2.VideoCapture(str(video))
-    all_frames = []
-    while True:
-        ok, frame = reader.read()
-        if not ok:
-            break
-        all_frames.append(frame)
-    reader.release()
+    all_frames = [frame for _, frame in iter_frames(video)]
     last_start = (windows - 1) * step + (jobs - 1) // (2 * windows)
     if len(all_frames) < last_start + frames:
         raise SystemExit(f"{video} has {len(all_frames)} frames, too few for these clips (make sample)")
