@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SAMPLE_VIDEO ?= data/sample/multishot_sample.mp4
 OUT ?= out/sample
 
-.PHONY: install run test lint proto bench up clean system-deps sample deploy-check images-smoke render-env
+.PHONY: install run test lint proto bench bench-load up clean system-deps sample deploy-check images-smoke render-env
 
 $(STAMP): requirements/base.txt requirements/late.txt requirements/dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -60,6 +60,10 @@ bench: install $(SAMPLE_VIDEO)
 RENDER_VENV ?= /work/venvs/render
 render-env: system-deps
 	PY=$(PY) bash scripts/render_env.sh $(RENDER_VENV)
+
+# 20 different jobs at once to the local processes (mshot up): minutes, so not part of `make bench`.
+bench-load: install $(SAMPLE_VIDEO)
+	PYOPENGL_PLATFORM=osmesa $(BIN)/python -m bench.load
 
 up: install
 	$(BIN)/mshot up

@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         out = engine.run({"video": args.video, "tracklets": tracklets_path}, options, work, lambda f, m="": None)
         seconds = time.perf_counter() - started
-        keypoints = load_keypoints(out["keypoints"])
+        keypoints = load_keypoints(out.outputs["keypoints"])
     observed = tracklets["observed"].astype(bool)
     frames = np.unique(tracklets["frame_index"][observed])
     people = np.bincount(tracklets["frame_index"][observed])

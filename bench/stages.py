@@ -67,7 +67,7 @@ def run_stages(video: Path, work: Path, model: str, stages: tuple[str, ...] = ST
         stage_dir.mkdir(parents=True, exist_ok=True)
         produced = engine.run(inputs(outputs), options, stage_dir, quiet)
         ran = time.perf_counter() - loaded
-        outputs.update({k: v for k, v in produced.items() if k != "report"})
-        runs.append(StageRun(name, loaded - started, ran, engine.summarize(produced)))
+        outputs.update({k: v for k, v in produced.outputs.items() if k != "report"})
+        runs.append(StageRun(name, loaded - started, ran, produced.summary))
         on_stage(runs[-1])
     return outputs, runs

@@ -114,7 +114,7 @@ def run_tracker(video: Path, work: Path) -> tuple[Path, float, float]:
     engine = TrackingEngine(TrackingSettings("cpu", "cpu", model))
     loaded, cpu = time.perf_counter(), time.process_time()
     out = engine.run({"video": video}, TrackingOptions(backend="cpu"), work, lambda f, m="": None)
-    return out["tracklets"], loaded - started, time.perf_counter() - loaded, time.process_time() - cpu
+    return out.outputs["tracklets"], loaded - started, time.perf_counter() - loaded, time.process_time() - cpu
 
 
 def score(gt, tracklets: dict) -> dict:

@@ -6,6 +6,7 @@ FailedPrecondition naming the variable. `docs/configuration.md` lists every vari
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,14 +35,18 @@ def env_int(name: str, default: int, env: Mapping[str, str] | None = None, minim
     return value
 
 
-def env_float(name: str, default: float, env: Mapping[str, str] | None = None) -> float:
+def env_float(name: str, default: float, env: Mapping[str, str] | None = None, minimum: float | None = None) -> float:
     raw = env_str(name, "", env)
     if not raw:
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise FailedPrecondition(f"{name}={raw!r} is not a number") from None
+    if not math.isfinite(value) or (minimum is not None and value < minimum):
+        raise FailedPrecondition(f"{name}={raw} must be a finite number" + (f" of at least {minimum:g}"
+                                                                             if minimum is not None else ""))
+    return value
 
 
 def env_bool(name: str, default: bool, env: Mapping[str, str] | None = None) -> bool:
@@ -153,14 +158,24 @@ class ServerConfig:
 
 @dataclass(frozen=True)
 class OrchestratorConfig:
-    """Stage addresses (gRPC targets) and the retry policy for stage calls."""
+    """Stage addresses (gRPC targets), how many jobs run and wait, and the retry policy for stage calls.
+
+    A stage that answers UNAVAILABLE or misses its deadline is retried with jittered exponential backoff for
+    `retry_window_s` (long enough for a pod to be rescheduled and load its models); a busy stage (RESOURCE_EXHAUSTED)
+    is waited for in the orchestrator's per-stage queue for up to `stage_queue_max_wait_s`."""
 
     stage_addresses: Mapping[str, str] = field(default_factory=dict)
-    max_attempts: int = 4
+    retry_window_s: float = 600.0
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 30.0
+    busy_backoff_s: float = 0.5
+    busy_backoff_max_s: float = 5.0
+    stage_queue_max_wait_s: float = 3600.0
+    max_running_jobs: int = 16
+    max_queued_jobs: int = 1000
     stage_deadline_s: float = 6 * 3600.0
     max_upload_bytes: int = 4 * 1024**3
+    metrics_port: int = 0  # 0: no /metrics endpoint
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OrchestratorConfig:
@@ -169,9 +184,15 @@ class OrchestratorConfig:
         }
         return cls(
             stage_addresses=addresses,
-            max_attempts=env_int("MSHOT_STAGE_MAX_ATTEMPTS", 4, env, minimum=1),
-            backoff_initial_s=env_float("MSHOT_STAGE_BACKOFF_S", 1.0, env),
-            backoff_max_s=env_float("MSHOT_STAGE_BACKOFF_MAX_S", 30.0, env),
-            stage_deadline_s=env_float("MSHOT_STAGE_DEADLINE_S", 6 * 3600.0, env),
+            retry_window_s=env_float("MSHOT_STAGE_RETRY_WINDOW_S", 600.0, env, minimum=0.0),
+            backoff_initial_s=env_float("MSHOT_STAGE_BACKOFF_S", 1.0, env, minimum=0.001),
+            backoff_max_s=env_float("MSHOT_STAGE_BACKOFF_MAX_S", 30.0, env, minimum=0.001),
+            busy_backoff_s=env_float("MSHOT_STAGE_BUSY_BACKOFF_S", 0.5, env, minimum=0.001),
+            busy_backoff_max_s=env_float("MSHOT_STAGE_BUSY_BACKOFF_MAX_S", 5.0, env, minimum=0.001),
+            stage_queue_max_wait_s=env_float("MSHOT_STAGE_QUEUE_MAX_WAIT_S", 3600.0, env, minimum=0.0),
+            max_running_jobs=env_int("MSHOT_MAX_RUNNING_JOBS", 16, env, minimum=1),
+            max_queued_jobs=env_int("MSHOT_MAX_QUEUED_JOBS", 1000, env, minimum=0),
+            stage_deadline_s=env_float("MSHOT_STAGE_DEADLINE_S", 6 * 3600.0, env, minimum=1.0),
             max_upload_bytes=env_int("MSHOT_MAX_UPLOAD_BYTES", 4 * 1024**3, env, minimum=1),
+            metrics_port=env_int("MSHOT_METRICS_PORT", 0, env, minimum=0),
         )

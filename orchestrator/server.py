@@ -12,6 +12,7 @@ from mshot.rpc.server import GrpcServer
 from mshot.store import ArtifactStore
 from mshot.v1 import pipeline_pb2_grpc
 from orchestrator.jobs import JobBook
+from orchestrator.metrics import serve_metrics
 from orchestrator.runner import JobRunner
 from orchestrator.service import PipelineService
 
@@ -30,9 +31,12 @@ class _Channels:
         return self._channels[stage]
 
 
+WATCH_STREAMS = 256  # WatchJob streams served at once (each holds a server thread while it follows a job)
+
+
 def start_orchestrator(config: ServerConfig, orchestrator: OrchestratorConfig, store: ArtifactStore,
                        scratch: Path) -> GrpcServer:
-    server = GrpcServer("orchestrator", config)
+    server = GrpcServer("orchestrator", config, cheap_call_threads=WATCH_STREAMS)
     book = JobBook(store)
     runner = JobRunner(book, orchestrator, _Channels(orchestrator, config))
     service = PipelineService(store, book, runner, orchestrator, scratch)
@@ -40,5 +44,7 @@ def start_orchestrator(config: ServerConfig, orchestrator: OrchestratorConfig, s
     server.start()
     store.check()
     runner.resume(book.load_unfinished())
+    if orchestrator.metrics_port:
+        server.metrics = serve_metrics(config.host, orchestrator.metrics_port, runner, book)
     server.set_serving()
     return server

@@ -123,12 +123,15 @@ class PipelineService(pipeline_pb2_grpc.PipelineServicer):
         if len(request.request_id) > MAX_REQUEST_ID:
             raise InvalidInput(f"request_id has {len(request.request_id)} characters, at most {MAX_REQUEST_ID}")
         self._check_video(video)
+        self.runner.check_room()
         job, created = self.book.create(request.request_id, request.video, request.options)
+        rerun = not created and self.book.new_attempt(job.job_id)  # a FAILED or CANCELLED job runs again
         with job_context(job.job_id):
-            log.info("job %s", "submitted" if created else "found again (idempotent submit)")
-        if created or not is_terminal(job):
+            log.info("job %s", "submitted" if created else f"run again as attempt {job.attempt + 1}" if rerun
+                     else "found again (idempotent submit)")
+        if created or rerun or not is_terminal(job):
             self.runner.start(job.job_id)
-        return job
+        return self.book.get(job.job_id)
 
     def GetJob(self, request, context) -> pipeline_pb2.Job:
         return self.book.get(checked_job_id(request.job_id))

@@ -4,12 +4,14 @@ The gRPC servers, store, interceptor and orchestrator around them are the real o
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
 from pathlib import Path
 
 from mshot.config import OrchestratorConfig, ServerConfig
+from mshot.engine_run import EngineRun
 from mshot.errors import MshotError
 from mshot.rpc.convert import optional_ref, ref_from_proto
 from mshot.rpc.server import GrpcServer
@@ -33,9 +35,12 @@ class FakeEngine:
         self.step_s = 0.01
         self.started = threading.Event()
         self.saw_error: BaseException | None = None
+        self.videos: list[str] = []  # sha256 of each run's input video, in the order runs started
 
     def run(self, inputs, options, workdir: Path, progress):
         self.calls += 1
+        if "video" in inputs:
+            self.videos.append(hashlib.sha256(Path(inputs["video"]).read_bytes()).hexdigest())
         self.started.set()
         try:
             if self.failures:
@@ -60,7 +65,7 @@ class FakeEngine:
                 path.write_text(json.dumps({"stage": self.name, "inputs": sorted(inputs), "call": self.calls,
                                             "options": str(options)}))
             outputs[name] = path
-        return outputs
+        return EngineRun(outputs, {"call": self.calls, "inputs": sorted(inputs)})
 
 
 class FakeServicer(tracking_pb2_grpc.TrackingServicer, keypoints_pb2_grpc.KeypointsServicer,
@@ -107,4 +112,5 @@ def start_fake_stage(name: str, store, config: ServerConfig | None = None, engin
 
 
 def fast_retry_config(addresses: dict[str, str]) -> OrchestratorConfig:
-    return OrchestratorConfig(stage_addresses=addresses, max_attempts=3, backoff_initial_s=0.05, backoff_max_s=0.2)
+    return OrchestratorConfig(stage_addresses=addresses, retry_window_s=0.5, backoff_initial_s=0.05, backoff_max_s=0.2,
+                              busy_backoff_s=0.02, busy_backoff_max_s=0.1)

@@ -84,7 +84,7 @@ def test_probes_use_grpc_health_on_the_server_port(rendered):
         container = server_container(objects(docs, "Deployment")[name])
         port = DEFAULT_PORTS[name]
         assert env_of(container)["MSHOT_PORT"]["value"] == str(port)
-        assert [p["containerPort"] for p in container["ports"]] == [port]
+        assert [p["containerPort"] for p in container["ports"] if p["name"] == "grpc"] == [port]
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             spec = container[probe]
             if overlay.endswith("tls"):  # kubelet's gRPC probe has no TLS: the image's `mshot health` client

@@ -1,7 +1,7 @@
 """The real system: every stage server and the orchestrator as separate processes on loopback, a real S3
 endpoint (moto), real stage engines on a short clip of the sample video. A job submitted over gRPC
-completes with its artifacts in S3; killing the orchestrator mid-job or a stage server mid-stage costs a
-retry, never a redone stage."""
+completes with its artifacts in S3; killing the orchestrator mid-job or a stage server mid-stage, stopping
+S3 for 30 s, or restarting a stage only 60 s after it died costs a retry, never a redone stage."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import time
+import uuid
 from pathlib import Path
 
 import cv2
@@ -17,6 +18,7 @@ import pytest
 
 from mshot.cli.client import upload_video, watch
 from mshot.cli.server_commands import LocalProcesses
+from mshot.config import StoreConfig
 from mshot.store import ArtifactRef, open_store
 from mshot.v1 import pipeline_pb2, pipeline_pb2_grpc
 
@@ -72,17 +74,23 @@ def _free_base_port() -> int:
     raise RuntimeError("no free ports")
 
 
-@pytest.fixture
-def system(s3_config, body_model, tmp_path):
+def start_system(s3_config, body_model: Path, tmp_path: Path) -> LocalProcesses:
+    """Every server as its own process on S3 (default retry window: minutes; backoff at most 5 s apart)."""
     env = {
         "MSHOT_S3_ENDPOINT": s3_config.s3_endpoint, "MSHOT_S3_ACCESS_KEY": s3_config.s3_access_key,
         "MSHOT_S3_SECRET_KEY": s3_config.s3_secret_key, "MSHOT_BODY_MODEL": str(body_model),
-        "MSHOT_STAGE_BACKOFF_S": "0.5", "MSHOT_STAGE_MAX_ATTEMPTS": "6", "MSHOT_GRACE_SECONDS": "5",
+        "MSHOT_STAGE_BACKOFF_S": "0.5", "MSHOT_STAGE_BACKOFF_MAX_S": "5", "MSHOT_GRACE_SECONDS": "5",
         "MSHOT_TRACKING_BACKEND": "cpu", "MSHOT_KEYPOINTS_BACKEND": "cpu", "MSHOT_DEVICE": "cpu",
         "MSHOT_SCRATCH": str(tmp_path / "scratch"), "PYOPENGL_PLATFORM": "osmesa",
     }
     local = LocalProcesses(s3_config.location, _free_base_port(), env, tmp_path)
     local.start_all()
+    return local
+
+
+@pytest.fixture
+def system(s3_config, body_model, tmp_path):
+    local = start_system(s3_config, body_model, tmp_path)
     yield local
     local.stop()
 
@@ -143,3 +151,73 @@ def test_stage_server_killed_mid_stage_is_retried(system, clip, tmp_path):
     keypoints = next(s for s in job.stages if s.stage == "keypoints")
     assert keypoints.attempts >= 2
     assert _stage_done_count(tmp_path / "tracking.log", "tracking") == 1
+
+
+class StoppableS3:
+    """A moto S3 server on a fixed loopback port that can be stopped and started again; moto keeps its buckets
+    in the test process, so objects written before a stop are there after the start."""
+
+    def __init__(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.server = None
+        self.start()
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+@pytest.fixture
+def stoppable_s3():
+    s3 = StoppableS3()
+    yield s3
+    s3.stop()
+
+
+def test_s3_stopped_for_30_s_mid_job_pauses_the_job_which_then_completes(stoppable_s3, clip, body_model, tmp_path):
+    config = StoreConfig(location=f"s3://mshot-outage-{uuid.uuid4().hex[:8]}",
+                         s3_endpoint=f"127.0.0.1:{stoppable_s3.port}", s3_access_key="test",
+                         s3_secret_key="test-secret")
+    system = start_system(config, body_model, tmp_path)
+    try:
+        stub, job_id = _submit(system, clip)
+        _wait_stage_running(stub, job_id, "keypoints")
+        stoppable_s3.stop()
+        time.sleep(30)
+        during = stub.GetJob(pipeline_pb2.JobId(job_id=job_id), timeout=5)  # the orchestrator answers meanwhile
+        assert during.state == pipeline_pb2.JOB_STATE_RUNNING
+        stoppable_s3.start()
+        job = watch(stub, job_id, show_progress=False)
+        assert job.state == pipeline_pb2.JOB_STATE_SUCCEEDED, job.error
+        assert _stage_done_count(tmp_path / "tracking.log", "tracking") == 1
+        assert all(p.poll() is None for p in system.processes.values())  # nothing crashed
+    finally:
+        system.stop()
+
+
+def test_stage_server_restarted_only_after_60_s_the_job_completes_without_redoing_stages(
+        s3_config, clip, body_model, tmp_path):
+    system = start_system(s3_config, body_model, tmp_path)
+    try:
+        stub, job_id = _submit(system, clip)
+        _wait_stage_running(stub, job_id, "multishot")
+        system.processes["multishot"].send_signal(signal.SIGKILL)
+        system.processes["multishot"].wait()
+        time.sleep(60)
+        assert stub.GetJob(pipeline_pb2.JobId(job_id=job_id)).state == pipeline_pb2.JOB_STATE_RUNNING
+        system.start("multishot")
+        stub = pipeline_pb2_grpc.PipelineStub(grpc.insecure_channel(system.orchestrator_addr))
+        job = watch(stub, job_id, show_progress=False)
+        assert job.state == pipeline_pb2.JOB_STATE_SUCCEEDED, job.error
+        assert next(s for s in job.stages if s.stage == "multishot").attempts >= 2
+        assert _stage_done_count(tmp_path / "tracking.log", "tracking") == 1
+        assert _stage_done_count(tmp_path / "keypoints.log", "keypoints") == 1
+    finally:
+        system.stop()

@@ -103,9 +103,9 @@ def test_engine_imports_openpose_json_instead_of_running_a_backend(tmp_path):
     engine = KeypointsEngine(KeypointsSettings(backend="cpu"))
     out = engine.run({"video": video, "tracklets": tracklets, "openpose_json": folder}, KeypointsOptions(),
                      tmp_path, lambda fraction, message="": None)
-    data = load_keypoints(out["keypoints"])
+    data = load_keypoints(out.outputs["keypoints"])
     assert str(data["source"]) == "openpose-import" and data["det_person_id"].tolist() == [7]
-    assert engine.summarize(out)["matched_rows"] == 1
+    assert out.summary["matched_rows"] == 1
 
 
 def test_a_zip_entry_past_the_size_limit_is_refused_while_streaming_whatever_it_declares(tmp_path):

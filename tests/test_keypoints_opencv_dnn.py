@@ -82,7 +82,7 @@ def test_engine_picks_opencv_dnn_when_the_model_folder_holds_the_model(tmp_path)
     reports = []
     out = engine.run({"video": video, "tracklets": tracklets}, KeypointsOptions(), tmp_path,
                      lambda fraction, message="": reports.append(message))
-    data = np.load(out["keypoints"])
+    data = np.load(out.outputs["keypoints"])
     assert str(data["source"]) == "opencv-dnn"
     assert data["keypoints_body25"].shape == (2, 25, 3) and data["det_keypoints_body25"].shape == (0, 25, 3)
     assert "frame 2: 0 people" in reports and "frame 3: 0 people" in reports

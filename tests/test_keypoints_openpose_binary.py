@@ -79,7 +79,7 @@ def test_binary_runs_on_the_observed_frames_with_body25_json_flags_and_results_a
     argv = json.loads(scene["argv"].read_text())
     for flag, value in (("--model_pose", "BODY_25"), ("--display", "0"), ("--render_pose", "0")):
         assert argv[argv.index(flag) + 1] == value
-    data = np.load(out["keypoints"])
+    data = np.load(out.outputs["keypoints"])
     assert str(data["source"]) == "openpose"
     np.testing.assert_array_equal(data["det_frame_index"], [1, 2, 4])  # observed frames only, same indices
     np.testing.assert_allclose(data["det_keypoints_body25"][:, 0, 0], [21, 22, 24])  # frame number -> x

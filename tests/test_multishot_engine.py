@@ -49,7 +49,7 @@ def fitted(scene, model_path, tmp_path_factory):
     engine = MultishotEngine(MultishotSettings(str(model_path)))
     out = engine.run({"tracklets": paths["tracklets"], "keypoints": paths["keypoints"]}, MultishotOptions(),
                      tmp_path_factory.mktemp("fit"), lambda f, m="": None)
-    return load_fits(out["fits"]), engine
+    return load_fits(out.outputs["fits"]), engine
 
 
 def _root_relative_error_mm(model, gt, global_orient, body_pose, betas, transl) -> float:

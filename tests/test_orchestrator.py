@@ -3,6 +3,7 @@ idempotency, retries, failures, cancellation, restart without redoing stages, up
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -33,15 +34,17 @@ def video(tmp_path):
 
 
 class Cluster:
-    def __init__(self, tmp_path, config: OrchestratorConfig | None = None):
+    def __init__(self, tmp_path, config: OrchestratorConfig | None = None, store=None,
+                 stage_config: ServerConfig | None = None, **orchestrator_options):
         self.tmp_path = tmp_path
-        self.store = LocalStore(tmp_path / "store")
+        self.store = store or LocalStore(tmp_path / "store")
         self.stages, self.engines = {}, {}
         for name in STAGES:
-            self.stages[name], self.engines[name] = start_fake_stage(name, self.store)
+            self.stages[name], self.engines[name] = start_fake_stage(name, self.store, stage_config)
         self.addresses = {name: f"127.0.0.1:{server.port}" for name, server in self.stages.items()}
         self.orchestrator = None
-        self.start_orchestrator(config)
+        self.start_orchestrator(config or dataclasses.replace(fast_retry_config(self.addresses),
+                                                              **orchestrator_options))
 
     def start_orchestrator(self, config=None):
         self.orchestrator = start_orchestrator(ServerConfig(port=0), config or fast_retry_config(self.addresses),

@@ -125,14 +125,14 @@ def test_engine_runs_phalp_and_imports_phalp_results_given_with_the_video(fake_p
     engine = TrackingEngine(TrackingSettings(backend="auto", device="cuda", body_model=""))
     video = _video(tmp_path / "v.avi", 6)
     out = engine.run({"video": video}, TrackingOptions(), tmp_path / "a", lambda f, m="": None)
-    assert str(load_tracklets(out["tracklets"])["source"]) == "phalp" and engine.summarize({})["backend"] == "phalp"
+    assert str(load_tracklets(out.outputs["tracklets"])["source"]) == "phalp" and out.summary["backend"] == "phalp"
     with pytest.raises(FailedPrecondition, match="needs a CUDA device"):
         engine.run({"video": video}, TrackingOptions(device="cpu"), tmp_path / "b", lambda f, m="": None)
     results, _ = phalp_results("pypi-0.1.3", {4: [(f, (10, 5, 50, 60), 0) for f in range(6)]}, 72, 96, 6)
     joblib.dump(results, tmp_path / "r.pkl", compress=3)
     out = engine.run({"video": video, "phalp_results": tmp_path / "r.pkl"}, TrackingOptions(), tmp_path / "c",
                      lambda f, m="": None)
-    tracklets = load_tracklets(out["tracklets"])
+    tracklets = load_tracklets(out.outputs["tracklets"])
     assert str(tracklets["source"]) == "phalp-import:pypi-0.1.3" and list(np.unique(tracklets["person_id"])) == [4]
 
 

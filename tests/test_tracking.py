@@ -94,11 +94,11 @@ def tracked(tmp_path_factory):
     model = write_generated_smpl_model(folder / "model.pkl")
     engine = TrackingEngine(TrackingSettings(backend="cpu", body_model=str(model)))
     out = engine.run({"video": clip}, TrackingOptions(), folder, lambda f, m="": None)
-    return load_tracklets(out["tracklets"]), engine, clip
+    return load_tracklets(out.outputs["tracklets"]), engine, clip, out.summary
 
 
 def test_cpu_tracker_finds_the_cut_and_the_people_of_real_footage(tracked):
-    tracklets, engine, _ = tracked
+    tracklets, _, _, summary = tracked
     cuts = np.flatnonzero(np.diff(tracklets["frame_shot_id"])) + 1
     np.testing.assert_array_equal(cuts, [40])
     persons = np.unique(tracklets["person_id"])
@@ -107,7 +107,7 @@ def test_cpu_tracker_finds_the_cut_and_the_people_of_real_footage(tracked):
     assert observed.mean() > 0.7
     assert all(tracklets["mask_rle"][observed])  # every observed row has a segmentation mask
     assert (tracklets["transl"][:, 2] > 1.0).all()  # initial bodies in front of the camera
-    assert engine.summarize({})["people"] == len(persons)
+    assert summary["people"] == len(persons)
 
 
 def test_shot_detection_on_generated_cuts(tmp_path):
@@ -128,13 +128,13 @@ def test_shot_detection_on_generated_cuts(tmp_path):
 def test_phalp_backend_is_refused_with_failed_precondition_when_phalp_is_not_installed(tracked):
     from services.tracking.engine import TrackingOptions
 
-    _, engine, clip = tracked
+    _, engine, clip, _ = tracked
     with pytest.raises(FailedPrecondition, match="PHALP tracking backend is not installed"):
         engine.run({"video": clip}, TrackingOptions(backend="phalp"), clip.parent, lambda f, m="": None)
 
 
 def test_tracklets_with_unsorted_rows_or_wrong_shots_are_refused(tracked, tmp_path):
-    tracklets, _, _ = tracked
+    tracklets, _, _, _ = tracked
     data = dict(tracklets)
     data["person_id"] = data["person_id"][::-1].copy()
     save_npz(tmp_path / "unsorted.npz", data)

@@ -6,13 +6,15 @@ import hashlib
 import json
 import sys
 import tarfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 
+from mshot.backoff import Backoff
 from mshot.config import ServerConfig
-from mshot.errors import DataLoss, InvalidInput, NotFound
+from mshot.errors import DataLoss, InvalidInput, NotFound, Unavailable
 from mshot.rpc.client import channel_from_config
 from mshot.rpc.convert import media_type_for, suffix_for
 from mshot.rpc.errors import error_from_rpc
@@ -53,16 +55,27 @@ def upload_video(stub: pipeline_pb2_grpc.PipelineStub, path: Path):
     return rpc(f"uploading {path}", stub.UploadVideo, chunks())
 
 
-def watch(stub: pipeline_pb2_grpc.PipelineStub, job_id: str, show_progress: bool = True) -> pipeline_pb2.Job:
+WATCH_RECONNECT_S, WATCH_RECONNECT_MAX_S = 0.5, 10.0
+WATCH_UNREACHABLE_LIMIT_S = 300.0
+
+
+def watch(stub: pipeline_pb2_grpc.PipelineStub, job_id: str, show_progress: bool = True,
+          unreachable_limit_s: float = WATCH_UNREACHABLE_LIMIT_S) -> pipeline_pb2.Job:
     """Follow a job to its end, with one progress bar per stage on a terminal (one line per stage change and
-    quarter of progress otherwise); reconnects if the stream drops."""
+    quarter of progress otherwise). A dropped stream or an unreachable orchestrator (restarting, say) is
+    reconnected with jittered backoff (0.5 s doubling up to 10 s); after `unreachable_limit_s` (5 minutes)
+    without an answer it gives up with Unavailable."""
     bars: dict = {}
     lines: dict[str, tuple] = {}
     job = None
+    backoff = Backoff(WATCH_RECONNECT_S, WATCH_RECONNECT_MAX_S)
+    unreachable_since = None
     try:
         while job is None or job.state not in TERMINAL:
             try:
                 for job in stub.WatchJob(pipeline_pb2.JobId(job_id=job_id)):
+                    unreachable_since = None
+                    backoff.reset()
                     if show_progress and sys.stderr.isatty():
                         _draw(bars, job)
                     elif show_progress:
@@ -70,6 +83,14 @@ def watch(stub: pipeline_pb2_grpc.PipelineStub, job_id: str, show_progress: bool
             except grpc.RpcError as exc:
                 if exc.code() != grpc.StatusCode.UNAVAILABLE:
                     raise error_from_rpc(exc, f"watching job {job_id}") from None
+                unreachable_since = unreachable_since or time.monotonic()
+                if time.monotonic() - unreachable_since >= unreachable_limit_s:
+                    raise Unavailable(f"the orchestrator did not answer for {unreachable_limit_s:.0f} s while "
+                                      f"watching job {job_id}: {exc.details()}") from None
+                time.sleep(backoff.next_delay())
+            else:
+                if job is None or job.state not in TERMINAL:  # the stream closed early (orchestrator stopping)
+                    time.sleep(backoff.next_delay())
     finally:
         for bar in bars.values():
             bar.close()

@@ -126,6 +126,44 @@ class LocalProcesses:
                 process.wait()
 
 
+MAX_RESTARTS = 5  # per child, within RESTART_WINDOW_S
+RESTART_WINDOW_S = 600.0
+
+
+class Restarts:
+    """How often each child was restarted lately: at most `limit` restarts within `window_s` seconds."""
+
+    def __init__(self, limit: int = MAX_RESTARTS, window_s: float = RESTART_WINDOW_S):
+        self.limit, self.window_s = limit, window_s
+        self._times: dict[str, list[float]] = {}
+
+    def allow(self, component: str, now: float) -> bool:
+        recent = [t for t in self._times.get(component, []) if now - t < self.window_s]
+        self._times[component] = recent
+        if len(recent) >= self.limit:
+            return False
+        recent.append(now)
+        return True
+
+
+def supervise(local: LocalProcesses, stopping: list, restarts: Restarts, poll_s: float = 0.5) -> None:
+    """Until `stopping` is set: restart any child that exited; Unavailable once one exceeds its restart cap."""
+    while not stopping:
+        for component, process in list(local.processes.items()):
+            if process.poll() is None or stopping:
+                continue
+            if not restarts.allow(component, time.monotonic()):
+                raise Unavailable(f"{component} exited with code {process.returncode} again after {restarts.limit} "
+                                  f"restarts within {restarts.window_s:.0f} s; see its log in {local.log_dir}/")
+            print(f"mshot up: {component} exited with code {process.returncode}; restarting it", file=sys.stderr,
+                  flush=True)
+            try:
+                local.start(component)
+            except (FailedPrecondition, Unavailable) as exc:
+                print(f"mshot up: {component} did not come back: {exc.message}", file=sys.stderr, flush=True)
+        time.sleep(poll_s)
+
+
 def up_command(args: argparse.Namespace) -> int:
     store = args.store or StoreConfig.from_env().location
     log_dir = Path(".mshot/logs")
@@ -134,16 +172,14 @@ def up_command(args: argparse.Namespace) -> int:
     local.start_all()
     print(f"mshot up: orchestrator at {local.orchestrator_addr}, "
           f"stages on ports {args.base_port + 1}-{args.base_port + 4}, store {store}, "
-          f"logs in {log_dir}/. Ctrl-C stops everything.", flush=True)
-    stopping = []
+          f"logs in {log_dir}/. A server that exits is restarted (at most {MAX_RESTARTS} times in "
+          f"{RESTART_WINDOW_S / 60:.0f} minutes). Ctrl-C stops everything.", flush=True)
+    stopping: list = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     try:
-        while not stopping and all(p.poll() is None for p in local.processes.values()):
-            time.sleep(0.5)
+        supervise(local, stopping, Restarts())
     except KeyboardInterrupt:
         pass
-    dead = [name for name, p in local.processes.items() if p.poll() is not None]
-    local.stop()
-    if dead and not stopping:
-        raise Unavailable(f"{', '.join(dead)} exited unexpectedly; see {log_dir}/")
+    finally:
+        local.stop()
     return 0

@@ -74,14 +74,17 @@ def _credentials(config: ServerConfig) -> grpc.ServerCredentials | None:
 
 
 class GrpcServer:
-    def __init__(self, component: str, config: ServerConfig):
+    def __init__(self, component: str, config: ServerConfig, cheap_call_threads: int = 16):
+        """`cheap_call_threads`: threads beyond the job slots for calls that are not jobs (health, GetJob, and
+        WatchJob streams, which hold a thread each while they follow a job: the orchestrator wants many)."""
         self.component = component
         self.config = config
         self.lifecycle = Lifecycle()
         self.slots = JobSlots(config.max_concurrent_jobs)
         self.server = grpc.server(
-            # Slots for jobs plus room for cheap calls (health, GetJob, WatchJob) so they never starve.
-            futures.ThreadPoolExecutor(max_workers=config.max_concurrent_jobs + 16, thread_name_prefix=component),
+            # Slots for jobs plus room for cheap calls so they never starve.
+            futures.ThreadPoolExecutor(max_workers=config.max_concurrent_jobs + cheap_call_threads,
+                                       thread_name_prefix=component),
             interceptors=[ErrorAndAuthInterceptor(config.auth_token)],
             options=[
                 ("grpc.max_receive_message_length", config.max_message_bytes),

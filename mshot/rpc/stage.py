@@ -1,6 +1,9 @@
 """The transport side of every stage: fetch input artifacts, run the stage's engine with progress and
 cancellation, store the outputs, stream `StageEvent`s. Each service's servicer only maps its request
 message to `(inputs, options)` and calls `StageRunner.run`.
+
+Up to the server's job slots run at once on one engine; the engine's `run` returns an `EngineRun`
+(mshot/engine_run.py), so each call reports its own outputs and summary.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import grpc
 
+from mshot.engine_run import EngineRun
 from mshot.errors import Cancelled, Unavailable
 from mshot.logs import job_context
 from mshot.rpc.convert import media_type_for, ref_to_proto, suffix_for
@@ -48,21 +52,21 @@ class StageRunner:
         if self.engine is None:
             raise Unavailable(f"{self.name} server is still loading its models; retry shortly")
         with job_context(job_id), self.slots.acquire(f"{self.name} stage"):
+            yield _progress(self.name, 0.0, "accepted")  # at once: the orchestrator stops queueing for this call
             with tempfile.TemporaryDirectory(prefix=f"{self.name}-", dir=self.scratch) as tmp:
                 work = Path(tmp)
                 local = {name: self.store.get_file(ref, work / "in" / f"{name}{suffix_for(ref.media_type)}")
                          for name, ref in inputs.items()}
                 yield _progress(self.name, 0.0, "inputs fetched")
-                outputs = yield from self._run_engine(local, options, work / "out", context)
-                refs = {name: self.store.put_file(path, media_type_for(path)) for name, path in outputs.items()}
-                summary = self.engine.summarize(outputs) if hasattr(self.engine, "summarize") else {}
+                ran = yield from self._run_engine(local, options, work / "out", context)
+                refs = {name: self.store.put_file(path, media_type_for(path)) for name, path in ran.outputs.items()}
                 log.info("stage done", extra={"stage": self.name})
                 yield common_pb2.StageEvent(result=common_pb2.StageResult(
                     artifacts={name: ref_to_proto(ref) for name, ref in refs.items()},
-                    summary_json=json.dumps(summary, default=str)))
+                    summary_json=json.dumps(ran.summary, default=str)))
 
     def _run_engine(self, inputs: dict[str, Path], options: Any, out: Path,
-                    context: grpc.ServicerContext) -> Iterator[common_pb2.StageEvent]:
+                    context: grpc.ServicerContext) -> Generator[common_pb2.StageEvent, None, EngineRun]:
         out.mkdir(parents=True)
         events: queue.Queue = queue.Queue()
         result: dict[str, Any] = {}

@@ -19,7 +19,7 @@ from mshot.v1 import multishot_pb2 as mshot_dot_v1_dot_multishot__pb2
 from mshot.v1 import tracking_pb2 as mshot_dot_v1_dot_tracking__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17mshot/v1/pipeline.proto\x12\x08mshot.v1\x1a\x15mshot/v1/common.proto\x1a\x16mshot/v1/dataset.proto\x1a\x18mshot/v1/keypoints.proto\x1a\x18mshot/v1/multishot.proto\x1a\x17mshot/v1/tracking.proto\"\xc2\x01\n\nJobOptions\x12+\n\x08tracking\x18\x01 \x01(\x0b\x32\x19.mshot.v1.TrackingOptions\x12-\n\tkeypoints\x18\x02 \x01(\x0b\x32\x1a.mshot.v1.KeypointsOptions\x12-\n\tmultishot\x18\x03 \x01(\x0b\x32\x1a.mshot.v1.MultishotOptions\x12)\n\x07\x64\x61taset\x18\x04 \x01(\x0b\x32\x18.mshot.v1.DatasetOptions\"\xac\x01\n\x0bStageStatus\x12\r\n\x05stage\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mshot.v1.StageState\x12\x10\n\x08\x66raction\x18\x03 \x01(\x01\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\x05\x12%\n\x06result\x18\x06 \x01(\x0b\x32\x15.mshot.v1.StageResult\x12\r\n\x05\x65rror\x18\x07 \x01(\t\"\xfb\x01\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12!\n\x05state\x18\x03 \x01(\x0e\x32\x12.mshot.v1.JobState\x12$\n\x05video\x18\x04 \x01(\x0b\x32\x15.mshot.v1.ArtifactRef\x12%\n\x07options\x18\x05 \x01(\x0b\x32\x14.mshot.v1.JobOptions\x12%\n\x06stages\x18\x06 \x03(\x0b\x32\x15.mshot.v1.StageStatus\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x14\n\x0c\x63reated_unix\x18\x08 \x01(\x01\x12\x14\n\x0cupdated_unix\x18\t \x01(\x01\"s\n\x10SubmitJobRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12$\n\x05video\x18\x02 \x01(\x0b\x32\x15.mshot.v1.ArtifactRef\x12%\n\x07options\x18\x03 \x01(\x0b\x32\x14.mshot.v1.JobOptions\"\x17\n\x05JobId\x12\x0e\n\x06job_id\x18\x01 \x01(\t\" \n\x0fListJobsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"/\n\x10ListJobsResponse\x12\x1b\n\x04jobs\x18\x01 \x03(\x0b\x32\r.mshot.v1.Job\"X\n\x0cUploadHeader\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x12\n\nmedia_type\x18\x04 \x01(\t\"O\n\x0bUploadChunk\x12(\n\x06header\x18\x01 \x01(\x0b\x32\x16.mshot.v1.UploadHeaderH\x00\x12\x0e\n\x04\x64\x61ta\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"P\n\x16\x43reateUploadUrlRequest\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x12\n\nmedia_type\x18\x03 \x01(\t\"\xeb\x01\n\x17\x43reateUploadUrlResponse\x12\x0b\n\x03url\x18\x01 \x01(\t\x12$\n\x05video\x18\x02 \x01(\x0b\x32\x15.mshot.v1.ArtifactRef\x12\x14\n\x0c\x65xpires_unix\x18\x03 \x01(\x01\x12\x16\n\x0e\x61lready_stored\x18\x04 \x01(\x08\x12?\n\x07headers\x18\x05 \x03(\x0b\x32..mshot.v1.CreateUploadUrlResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"2\n\x12GetArtifactRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"P\n\rArtifactChunk\x12\'\n\x06header\x18\x01 \x01(\x0b\x32\x15.mshot.v1.ArtifactRefH\x00\x12\x0e\n\x04\x64\x61ta\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05*\xa4\x01\n\nStageState\x12\x1b\n\x17STAGE_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13STAGE_STATE_PENDING\x10\x01\x12\x17\n\x13STAGE_STATE_RUNNING\x10\x02\x12\x14\n\x10STAGE_STATE_DONE\x10\x03\x12\x16\n\x12STAGE_STATE_FAILED\x10\x04\x12\x19\n\x15STAGE_STATE_CANCELLED\x10\x05\x32\xe9\x03\n\x08Pipeline\x12=\n\x0bUploadVideo\x12\x15.mshot.v1.UploadChunk\x1a\x15.mshot.v1.ArtifactRef(\x01\x12V\n\x0f\x43reateUploadUrl\x12 .mshot.v1.CreateUploadUrlRequest\x1a!.mshot.v1.CreateUploadUrlResponse\x12\x36\n\tSubmitJob\x12\x1a.mshot.v1.SubmitJobRequest\x1a\r.mshot.v1.Job\x12(\n\x06GetJob\x12\x0f.mshot.v1.JobId\x1a\r.mshot.v1.Job\x12,\n\x08WatchJob\x12\x0f.mshot.v1.JobId\x1a\r.mshot.v1.Job0\x01\x12+\n\tCancelJob\x12\x0f.mshot.v1.JobId\x1a\r.mshot.v1.Job\x12\x41\n\x08ListJobs\x12\x19.mshot.v1.ListJobsRequest\x1a\x1a.mshot.v1.ListJobsResponse\x12\x46\n\x0bGetArtifact\x12\x1c.mshot.v1.GetArtifactRequest\x1a\x17.mshot.v1.ArtifactChunk0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17mshot/v1/pipeline.proto\x12\x08mshot.v1\x1a\x15mshot/v1/common.proto\x1a\x16mshot/v1/dataset.proto\x1a\x18mshot/v1/keypoints.proto\x1a\x18mshot/v1/multishot.proto\x1a\x17mshot/v1/tracking.proto\"\xc2\x01\n\nJobOptions\x12+\n\x08tracking\x18\x01 \x01(\x0b\x32\x19.mshot.v1.TrackingOptions\x12-\n\tkeypoints\x18\x02 \x01(\x0b\x32\x1a.mshot.v1.KeypointsOptions\x12-\n\tmultishot\x18\x03 \x01(\x0b\x32\x1a.mshot.v1.MultishotOptions\x12)\n\x07\x64\x61taset\x18\x04 \x01(\x0b\x32\x18.mshot.v1.DatasetOptions\"\xbe\x01\n\x0bStageStatus\x12\r\n\x05stage\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mshot.v1.StageState\x12\x10\n\x08\x66raction\x18\x03 \x01(\x01\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\x05\x12%\n\x06result\x18\x06 \x01(\x0b\x32\x15.mshot.v1.StageResult\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x10\n\x08queued_s\x18\x08 \x01(\x01\"\x9e\x02\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12!\n\x05state\x18\x03 \x01(\x0e\x32\x12.mshot.v1.JobState\x12$\n\x05video\x18\x04 \x01(\x0b\x32\x15.mshot.v1.ArtifactRef\x12%\n\x07options\x18\x05 \x01(\x0b\x32\x14.mshot.v1.JobOptions\x12%\n\x06stages\x18\x06 \x03(\x0b\x32\x15.mshot.v1.StageStatus\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x14\n\x0c\x63reated_unix\x18\x08 \x01(\x01\x12\x14\n\x0cupdated_unix\x18\t \x01(\x01\x12\x0f\n\x07\x61ttempt\x18\n \x01(\x05\x12\x10\n\x08queued_s\x18\x0b \x01(\x01\"s\n\x10SubmitJobRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12$\n\x05video\x18\x02 \x01(\x0b\x32\x15.mshot.v1.ArtifactRef\x12%\n\x07options\x18\x03 \x01(\x0b\x32\x14.mshot.v1.JobOptions\"\x17\n\x05JobId\x12\x0e\n\x06job_id\x18\x01 \x01(\t\" \n\x0fListJobsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"/\n\x10ListJobsResponse\x12\x1b\n\x04jobs\x18\x01 \x03(\x0b\x32\r.mshot.v1.Job\"X\n\x0cUploadHeader\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x12\n\nmedia_type\x18\x04 \x01(\t\"O\n\x0bUploadChunk\x12(\n\x06header\x18\x01 \x01(\x0b\x32\x16.mshot.v1.UploadHeaderH\x00\x12\x0e\n\x04\x64\x61ta\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"P\n\x16\x43reateUploadUrlRequest\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x12\n\nmedia_type\x18\x03 \x01(\t\"\xeb\x01\n\x17\x43reateUploadUrlResponse\x12\x0b\n\x03url\x18\x01 \x01(\t\x12$\n\x05video\x18\x02 \x01(\x0b\x32\x15.mshot.v1.ArtifactRef\x12\x14\n\x0c\x65xpires_unix\x18\x03 \x01(\x01\x12\x16\n\x0e\x61lready_stored\x18\x04 \x01(\x08\x12?\n\x07headers\x18\x05 \x03(\x0b\x32..mshot.v1.CreateUploadUrlResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"2\n\x12GetArtifactRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"P\n\rArtifactChunk\x12\'\n\x06header\x18\x01 \x01(\x0b\x32\x15.mshot.v1.ArtifactRefH\x00\x12\x0e\n\x04\x64\x61ta\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05*\xa4\x01\n\nStageState\x12\x1b\n\x17STAGE_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13STAGE_STATE_PENDING\x10\x01\x12\x17\n\x13STAGE_STATE_RUNNING\x10\x02\x12\x14\n\x10STAGE_STATE_DONE\x10\x03\x12\x16\n\x12STAGE_STATE_FAILED\x10\x04\x12\x19\n\x15STAGE_STATE_CANCELLED\x10\x05\x32\xe9\x03\n\x08Pipeline\x12=\n\x0bUploadVideo\x12\x15.mshot.v1.UploadChunk\x1a\x15.mshot.v1.ArtifactRef(\x01\x12V\n\x0f\x43reateUploadUrl\x12 .mshot.v1.CreateUploadUrlRequest\x1a!.mshot.v1.CreateUploadUrlResponse\x12\x36\n\tSubmitJob\x12\x1a.mshot.v1.SubmitJobRequest\x1a\r.mshot.v1.Job\x12(\n\x06GetJob\x12\x0f.mshot.v1.JobId\x1a\r.mshot.v1.Job\x12,\n\x08WatchJob\x12\x0f.mshot.v1.JobId\x1a\r.mshot.v1.Job0\x01\x12+\n\tCancelJob\x12\x0f.mshot.v1.JobId\x1a\r.mshot.v1.Job\x12\x41\n\x08ListJobs\x12\x19.mshot.v1.ListJobsRequest\x1a\x1a.mshot.v1.ListJobsResponse\x12\x46\n\x0bGetArtifact\x12\x1c.mshot.v1.GetArtifactRequest\x1a\x17.mshot.v1.ArtifactChunk0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -28,38 +28,38 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   _globals['_CREATEUPLOADURLRESPONSE_HEADERSENTRY']._options = None
   _globals['_CREATEUPLOADURLRESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
-  _globals['_JOBSTATE']._serialized_start=1638
-  _globals['_JOBSTATE']._serialized_end=1792
-  _globals['_STAGESTATE']._serialized_start=1795
-  _globals['_STAGESTATE']._serialized_end=1959
+  _globals['_JOBSTATE']._serialized_start=1691
+  _globals['_JOBSTATE']._serialized_end=1845
+  _globals['_STAGESTATE']._serialized_start=1848
+  _globals['_STAGESTATE']._serialized_end=2012
   _globals['_JOBOPTIONS']._serialized_start=162
   _globals['_JOBOPTIONS']._serialized_end=356
   _globals['_STAGESTATUS']._serialized_start=359
-  _globals['_STAGESTATUS']._serialized_end=531
-  _globals['_JOB']._serialized_start=534
-  _globals['_JOB']._serialized_end=785
-  _globals['_SUBMITJOBREQUEST']._serialized_start=787
-  _globals['_SUBMITJOBREQUEST']._serialized_end=902
-  _globals['_JOBID']._serialized_start=904
-  _globals['_JOBID']._serialized_end=927
-  _globals['_LISTJOBSREQUEST']._serialized_start=929
-  _globals['_LISTJOBSREQUEST']._serialized_end=961
-  _globals['_LISTJOBSRESPONSE']._serialized_start=963
-  _globals['_LISTJOBSRESPONSE']._serialized_end=1010
-  _globals['_UPLOADHEADER']._serialized_start=1012
-  _globals['_UPLOADHEADER']._serialized_end=1100
-  _globals['_UPLOADCHUNK']._serialized_start=1102
-  _globals['_UPLOADCHUNK']._serialized_end=1181
-  _globals['_CREATEUPLOADURLREQUEST']._serialized_start=1183
-  _globals['_CREATEUPLOADURLREQUEST']._serialized_end=1263
-  _globals['_CREATEUPLOADURLRESPONSE']._serialized_start=1266
-  _globals['_CREATEUPLOADURLRESPONSE']._serialized_end=1501
-  _globals['_CREATEUPLOADURLRESPONSE_HEADERSENTRY']._serialized_start=1455
-  _globals['_CREATEUPLOADURLRESPONSE_HEADERSENTRY']._serialized_end=1501
-  _globals['_GETARTIFACTREQUEST']._serialized_start=1503
-  _globals['_GETARTIFACTREQUEST']._serialized_end=1553
-  _globals['_ARTIFACTCHUNK']._serialized_start=1555
-  _globals['_ARTIFACTCHUNK']._serialized_end=1635
-  _globals['_PIPELINE']._serialized_start=1962
-  _globals['_PIPELINE']._serialized_end=2451
+  _globals['_STAGESTATUS']._serialized_end=549
+  _globals['_JOB']._serialized_start=552
+  _globals['_JOB']._serialized_end=838
+  _globals['_SUBMITJOBREQUEST']._serialized_start=840
+  _globals['_SUBMITJOBREQUEST']._serialized_end=955
+  _globals['_JOBID']._serialized_start=957
+  _globals['_JOBID']._serialized_end=980
+  _globals['_LISTJOBSREQUEST']._serialized_start=982
+  _globals['_LISTJOBSREQUEST']._serialized_end=1014
+  _globals['_LISTJOBSRESPONSE']._serialized_start=1016
+  _globals['_LISTJOBSRESPONSE']._serialized_end=1063
+  _globals['_UPLOADHEADER']._serialized_start=1065
+  _globals['_UPLOADHEADER']._serialized_end=1153
+  _globals['_UPLOADCHUNK']._serialized_start=1155
+  _globals['_UPLOADCHUNK']._serialized_end=1234
+  _globals['_CREATEUPLOADURLREQUEST']._serialized_start=1236
+  _globals['_CREATEUPLOADURLREQUEST']._serialized_end=1316
+  _globals['_CREATEUPLOADURLRESPONSE']._serialized_start=1319
+  _globals['_CREATEUPLOADURLRESPONSE']._serialized_end=1554
+  _globals['_CREATEUPLOADURLRESPONSE_HEADERSENTRY']._serialized_start=1508
+  _globals['_CREATEUPLOADURLRESPONSE_HEADERSENTRY']._serialized_end=1554
+  _globals['_GETARTIFACTREQUEST']._serialized_start=1556
+  _globals['_GETARTIFACTREQUEST']._serialized_end=1606
+  _globals['_ARTIFACTCHUNK']._serialized_start=1608
+  _globals['_ARTIFACTCHUNK']._serialized_end=1688
+  _globals['_PIPELINE']._serialized_start=2015
+  _globals['_PIPELINE']._serialized_end=2504
 # @@protoc_insertion_point(module_scope)

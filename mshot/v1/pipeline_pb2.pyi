@@ -54,7 +54,7 @@ class JobOptions(_message.Message):
     def __init__(self, tracking: _Optional[_Union[_tracking_pb2.TrackingOptions, _Mapping]] = ..., keypoints: _Optional[_Union[_keypoints_pb2.KeypointsOptions, _Mapping]] = ..., multishot: _Optional[_Union[_multishot_pb2.MultishotOptions, _Mapping]] = ..., dataset: _Optional[_Union[_dataset_pb2.DatasetOptions, _Mapping]] = ...) -> None: ...
 
 class StageStatus(_message.Message):
-    __slots__ = ("stage", "state", "fraction", "message", "attempts", "result", "error")
+    __slots__ = ("stage", "state", "fraction", "message", "attempts", "result", "error", "queued_s")
     STAGE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     FRACTION_FIELD_NUMBER: _ClassVar[int]
@@ -62,6 +62,7 @@ class StageStatus(_message.Message):
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_S_FIELD_NUMBER: _ClassVar[int]
     stage: str
     state: StageState
     fraction: float
@@ -69,10 +70,11 @@ class StageStatus(_message.Message):
     attempts: int
     result: _common_pb2.StageResult
     error: str
-    def __init__(self, stage: _Optional[str] = ..., state: _Optional[_Union[StageState, str]] = ..., fraction: _Optional[float] = ..., message: _Optional[str] = ..., attempts: _Optional[int] = ..., result: _Optional[_Union[_common_pb2.StageResult, _Mapping]] = ..., error: _Optional[str] = ...) -> None: ...
+    queued_s: float
+    def __init__(self, stage: _Optional[str] = ..., state: _Optional[_Union[StageState, str]] = ..., fraction: _Optional[float] = ..., message: _Optional[str] = ..., attempts: _Optional[int] = ..., result: _Optional[_Union[_common_pb2.StageResult, _Mapping]] = ..., error: _Optional[str] = ..., queued_s: _Optional[float] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("job_id", "request_id", "state", "video", "options", "stages", "error", "created_unix", "updated_unix")
+    __slots__ = ("job_id", "request_id", "state", "video", "options", "stages", "error", "created_unix", "updated_unix", "attempt", "queued_s")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -82,6 +84,8 @@ class Job(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CREATED_UNIX_FIELD_NUMBER: _ClassVar[int]
     UPDATED_UNIX_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_S_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     request_id: str
     state: JobState
@@ -91,7 +95,9 @@ class Job(_message.Message):
     error: str
     created_unix: float
     updated_unix: float
-    def __init__(self, job_id: _Optional[str] = ..., request_id: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., video: _Optional[_Union[_common_pb2.ArtifactRef, _Mapping]] = ..., options: _Optional[_Union[JobOptions, _Mapping]] = ..., stages: _Optional[_Iterable[_Union[StageStatus, _Mapping]]] = ..., error: _Optional[str] = ..., created_unix: _Optional[float] = ..., updated_unix: _Optional[float] = ...) -> None: ...
+    attempt: int
+    queued_s: float
+    def __init__(self, job_id: _Optional[str] = ..., request_id: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., video: _Optional[_Union[_common_pb2.ArtifactRef, _Mapping]] = ..., options: _Optional[_Union[JobOptions, _Mapping]] = ..., stages: _Optional[_Iterable[_Union[StageStatus, _Mapping]]] = ..., error: _Optional[str] = ..., created_unix: _Optional[float] = ..., updated_unix: _Optional[float] = ..., attempt: _Optional[int] = ..., queued_s: _Optional[float] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
     __slots__ = ("request_id", "video", "options")

@@ -20,6 +20,7 @@ from mshot.artifacts.fits import load_fits, row_betas
 from mshot.artifacts.keypoints import check_aligned, load_keypoints
 from mshot.artifacts.masks import decode_mask
 from mshot.artifacts.tracklets import load_tracklets
+from mshot.engine_run import EngineRun
 from mshot.errors import FailedPrecondition, InvalidInput, NotFound
 from mshot.progress import Progress, no_progress
 from mshot.video import iter_frames
@@ -202,6 +203,8 @@ def _export_person(person, v, frames, tracklets, fits, betas, out, options, rend
 
 
 class DatasetEngine:
+    """Thread-safe: the body model is read-only; each run renders with its own offscreen renderer."""
+
     name = "dataset"
 
     def __init__(self, settings: DatasetSettings):
@@ -209,7 +212,7 @@ class DatasetEngine:
 
         self.body_model = BodyModel.from_file(settings.body_model)
 
-    def run(self, inputs: dict[str, Path], options: DatasetOptions, workdir: Path, progress: Progress) -> dict:
+    def run(self, inputs: dict[str, Path], options: DatasetOptions, workdir: Path, progress: Progress) -> EngineRun:
         for name in ("video", "tracklets", "keypoints", "fits"):
             if name not in inputs:
                 raise InvalidInput(f"the dataset stage needs '{name}'")
@@ -220,11 +223,7 @@ class DatasetEngine:
             tar.add(folder, arcname="dataset")
         report_path = workdir / "report.json"
         report_path.write_text(json.dumps(report, default=str))
-        self.last_summary = report["summary"]
-        return {"dataset": archive, "report": report_path}
-
-    def summarize(self, outputs: dict) -> dict:
-        return getattr(self, "last_summary", {})
+        return EngineRun({"dataset": archive, "report": report_path}, report["summary"])
 
 
 def options_with(formats=(), person_ids=(), target_frames=0, val_fraction=0.0, previews=True) -> DatasetOptions:

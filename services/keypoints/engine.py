@@ -14,6 +14,7 @@ pose_iter_584000.caffemodel), MSHOT_DEVICE (auto|cpu|cuda; opencv-dnn only, the 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import numpy as np
 from mshot.artifacts.keypoints import save_keypoints
 from mshot.artifacts.tracklets import load_tracklets
 from mshot.choices import KEYPOINTS_BACKENDS
+from mshot.engine_run import EngineRun, ModelPool
 from mshot.errors import FailedPrecondition, InvalidInput
 from mshot.progress import Progress, scaled
 from mshot.store import sha256_file
@@ -118,23 +120,32 @@ def write_keypoints(out: Path, tracklets: dict, tracklets_path: Path, det_frame_
 
 
 class KeypointsEngine:
+    """Thread-safe: concurrent runs each borrow their own backend instance (MediaPipe graphs and cv2.dnn nets
+    are not safe to share)."""
+
     name = "keypoints"
 
     def __init__(self, settings: KeypointsSettings):
         self.settings = settings
         self.default_backend = settings.resolve("auto")
-        self._backends = {self.default_backend: build_backend(self.default_backend, settings, settings.device)}
+        self._pools: dict[str, ModelPool] = {}
+        self._pools_lock = threading.Lock()
+        self._pool(self.default_backend, settings.device).preload()  # models load now (SERVING after)
 
-    def _backend(self, options: KeypointsOptions):
+    def _pool(self, name: str, device: str) -> ModelPool:
+        key = name if device in ("auto", self.settings.device) else f"{name}@{device}"
+        with self._pools_lock:
+            if key not in self._pools:
+                self._pools[key] = ModelPool(lambda: build_backend(name, self.settings, device))
+            return self._pools[key]
+
+    def _backend_pool(self, options: KeypointsOptions) -> ModelPool:
         name = _check_choice(self.settings.resolve(options.backend), BACKENDS, InvalidInput, "backend")
         device = options.device if options.device not in ("", "auto") else self.settings.device
         _check_choice(device, DEVICES, InvalidInput, "device")
-        key = name if device in ("auto", self.settings.device) else f"{name}@{device}"
-        if key not in self._backends:
-            self._backends[key] = build_backend(name, self.settings, device)
-        return self._backends[key]
+        return self._pool(name, device)
 
-    def run(self, inputs: dict[str, Path], options: KeypointsOptions, workdir: Path, progress: Progress) -> dict:
+    def run(self, inputs: dict[str, Path], options: KeypointsOptions, workdir: Path, progress: Progress) -> EngineRun:
         from services.keypoints.openpose_import import read_openpose
 
         for name in ("video", "tracklets"):
@@ -145,18 +156,15 @@ class KeypointsEngine:
             frames, keypoints = read_openpose(inputs["openpose_json"], int(tracklets["num_frames"]))
             source = "openpose-import"
         else:
-            backend = self._backend(options)
-            frames, keypoints = backend.detect(Path(inputs["video"]), tracklets, workdir, scaled(progress, 0.0, 0.95))
-            source = backend.name
+            with self._backend_pool(options).borrow() as backend:
+                frames, keypoints = backend.detect(Path(inputs["video"]), tracklets, workdir,
+                                                   scaled(progress, 0.0, 0.95))
+                source = backend.name
         progress(0.96, "matching detections to tracked persons")
         out = write_keypoints(workdir / "keypoints.npz", tracklets, inputs["tracklets"], frames, keypoints, source)
         observed = int(np.asarray(tracklets["observed"]).astype(bool).sum())
         with np.load(out, allow_pickle=False) as written:
             matched = int((written["match_score"] > 0).sum())
-        self.last_summary = {"backend": source, "detections": int(len(frames)), "observed_rows": observed,
-                             "matched_rows": matched}
         progress(1.0, f"{len(frames)} detections, {matched} of {observed} observed person-frames matched")
-        return {"keypoints": out}
-
-    def summarize(self, outputs: dict) -> dict:
-        return getattr(self, "last_summary", {})
+        return EngineRun({"keypoints": out}, {"backend": source, "detections": int(len(frames)),
+                                              "observed_rows": observed, "matched_rows": matched})

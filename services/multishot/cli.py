@@ -34,8 +34,8 @@ def fit_command(args: argparse.Namespace) -> int:
     work.mkdir(parents=True, exist_ok=True)
     try:
         inputs = _inputs(args, work)
-        fits_path = engine.run(inputs,
-                               MultishotOptions(device=args.device, seed=args.seed), work, lambda f, m="": None)["fits"]
+        fitted = engine.run(inputs, MultishotOptions(device=args.device, seed=args.seed), work, lambda f, m="": None)
+        fits_path = fitted.outputs["fits"]
         fits = load_fits(fits_path)
         persons = [int(p) for p in fits["betas_person_id"]]
         person = args.person
@@ -57,7 +57,7 @@ def fit_command(args: argparse.Namespace) -> int:
         import shutil
 
         shutil.rmtree(work, ignore_errors=True)
-    print(f"wrote {args.out}: person {person}, {int(rows.sum())} frames, {engine.last_summary}")
+    print(f"wrote {args.out}: person {person}, {int(rows.sum())} frames, {fitted.summary}")
     return 0
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from mshot.artifacts.fits import save_fits
 from mshot.artifacts.keypoints import check_aligned, load_keypoints
 from mshot.artifacts.tracklets import load_tracklets
+from mshot.engine_run import EngineRun
 from mshot.errors import FailedPrecondition, InvalidInput
 from mshot.progress import Progress
 from mshot.store import sha256_file
@@ -49,6 +50,8 @@ def fits_arrays(result: FitResult, body_model_label: str) -> dict:
 
 
 class MultishotEngine:
+    """Thread-safe: the body model, joint regressor and pose prior are read-only; every run keeps its own state."""
+
     name = "multishot"
 
     def __init__(self, settings: MultishotSettings):
@@ -63,7 +66,7 @@ class MultishotEngine:
         self.label = f"{Path(settings.body_model).name} sha256:{sha256_file(settings.body_model)[0][:16]}"
         self.pose_prior = load_gmm_pose_prior(settings.pose_prior) if settings.pose_prior else None
 
-    def run(self, inputs: dict[str, Path], options: MultishotOptions, workdir: Path, progress: Progress) -> dict:
+    def run(self, inputs: dict[str, Path], options: MultishotOptions, workdir: Path, progress: Progress) -> EngineRun:
         for name in ("tracklets", "keypoints"):
             if name not in inputs:
                 raise InvalidInput(f"the multishot stage needs '{name}'")
@@ -81,11 +84,8 @@ class MultishotEngine:
                                self.pose_prior)
         save_fits(out, fits_arrays(result, self.label))
         valid = result.valid
-        self.last_summary = {"persons": int(len(result.betas_person_id)), "rows": int(len(valid)),
-                             "fitted_rows": int(valid.sum()), "seconds": round(result.stats["seconds"], 2),
-                             "median_reproj_px": float(np.median(result.reproj_px[valid])) if valid.any() else None,
-                             "generated_body_model": self.generated}
-        return {"fits": out}
-
-    def summarize(self, outputs: dict) -> dict:
-        return getattr(self, "last_summary", {})
+        summary = {"persons": int(len(result.betas_person_id)), "rows": int(len(valid)),
+                   "fitted_rows": int(valid.sum()), "seconds": round(result.stats["seconds"], 2),
+                   "median_reproj_px": float(np.median(result.reproj_px[valid])) if valid.any() else None,
+                   "generated_body_model": self.generated}
+        return EngineRun({"fits": out}, summary)

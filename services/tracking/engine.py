@@ -9,11 +9,13 @@ is imported instead of tracking (services/tracking/phalp/importer.py), checked a
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from mshot.artifacts.tracklets import tracklet_counts
 from mshot.choices import TRACKING_BACKENDS
+from mshot.engine_run import EngineRun, ModelPool
 from mshot.errors import FailedPrecondition, InvalidInput
 from mshot.progress import Progress, scaled
 
@@ -64,31 +66,38 @@ def _resolve(backend: str) -> str:
 
 
 class TrackingEngine:
+    """Thread-safe: concurrent runs each borrow their own tracker (MediaPipe graphs and OpenCV's HOG are not
+    safe to share); PHALP, one GPU model, is guarded (one run at a time, others wait for it)."""
+
     name = "tracking"
 
     def __init__(self, settings: TrackingSettings):
         self.settings = settings
         self.default_backend = _resolve(settings.backend)
-        self._backends: dict[str, object] = {}
-        self._backend(self.default_backend, settings.device)  # load its models now (health turns SERVING after)
+        self._pools: dict[str, ModelPool] = {}
+        self._pools_lock = threading.Lock()
+        self._pool(self.default_backend, settings.device).preload()  # models load now (SERVING after)
 
-    def _backend(self, name: str, device: str):
-        """The backend's tracker, built once (its models load in the constructor)."""
-        if name not in self._backends:
-            if name == "phalp":
-                from services.tracking.phalp.backend import PhalpOptions, PhalpTracker
+    def _pool(self, name: str, device: str) -> ModelPool:
+        """The backend's trackers (models load in each tracker's constructor)."""
+        with self._pools_lock:
+            if name not in self._pools:
+                self._pools[name] = ModelPool(lambda: self._build_tracker(name, device),
+                                              max_size=1 if name == "phalp" else None)
+            return self._pools[name]
 
-                self._backends[name] = PhalpTracker(PhalpOptions(
-                    device="cuda" if device in ("", "auto") else device, opengl=self.settings.phalp_opengl,
-                    render=self.settings.phalp_render))
-            else:
-                from mshot.body.model import BodyModel
-                from services.tracking.cpu.backend import CpuTracker
+    def _build_tracker(self, name: str, device: str):
+        if name == "phalp":
+            from services.tracking.phalp.backend import PhalpOptions, PhalpTracker
 
-                self._backends[name] = CpuTracker(BodyModel.from_file(self.settings.body_model))
-        return self._backends[name]
+            return PhalpTracker(PhalpOptions(device="cuda" if device in ("", "auto") else device,
+                                             opengl=self.settings.phalp_opengl, render=self.settings.phalp_render))
+        from mshot.body.model import BodyModel
+        from services.tracking.cpu.backend import CpuTracker
 
-    def run(self, inputs: dict[str, Path], options: TrackingOptions, workdir: Path, progress: Progress) -> dict:
+        return CpuTracker(BodyModel.from_file(self.settings.body_model))
+
+    def run(self, inputs: dict[str, Path], options: TrackingOptions, workdir: Path, progress: Progress) -> EngineRun:
         from services.tracking.phalp.importer import import_phalp
 
         if "video" not in inputs:
@@ -96,26 +105,20 @@ class TrackingEngine:
         out = workdir / "tracklets.npz"
         if "phalp_results" in inputs:
             result = import_phalp(inputs["phalp_results"], out, inputs["video"], progress=progress)
-            self.last_summary = {"backend": f"phalp-import:{result.layout.name}", "notes": result.notes,
-                                 **tracklet_counts(result.tracklets)}
-            return {"tracklets": out}
+            return EngineRun({"tracklets": out}, {"backend": f"phalp-import:{result.layout.name}",
+                                                  "notes": result.notes, **tracklet_counts(result.tracklets)})
         backend = self.default_backend if options.backend in ("", "auto") else _resolve(options.backend)
         if backend == "phalp":
             if options.device == "cpu":
                 raise FailedPrecondition("the PHALP backend needs a CUDA device (PHALP master calls .cuda()); "
                                          "use backend 'cpu' for a CPU run")
-            pkl = self._backend("phalp", self.settings.device).run(inputs["video"], workdir, scaled(progress, 0, 0.95))
+            with self._pool("phalp", self.settings.device).borrow() as tracker:
+                pkl = tracker.run(inputs["video"], workdir, scaled(progress, 0, 0.95))
             result = import_phalp(pkl, out, inputs["video"], progress=scaled(progress, 0.95, 1.0), source="phalp")
-            self.last_summary = {"backend": "phalp", "notes": result.notes, **tracklet_counts(result.tracklets)}
-            return {"tracklets": out}
+            return EngineRun({"tracklets": out},
+                             {"backend": "phalp", "notes": result.notes, **tracklet_counts(result.tracklets)})
         from services.tracking.cpu.backend import CpuTrackerOptions
 
-        tracker = self._backend("cpu", self.settings.device)
-        self.last_summary = {"backend": backend, **tracker.run(inputs["video"], out,
-                                                               CpuTrackerOptions(max_people=options.max_people),
-                                                               progress)}
-        return {"tracklets": out}
-
-    def summarize(self, outputs: dict) -> dict:
-        return getattr(self, "last_summary", {})
-
+        with self._pool("cpu", self.settings.device).borrow() as tracker:
+            counts = tracker.run(inputs["video"], out, CpuTrackerOptions(max_people=options.max_people), progress)
+        return EngineRun({"tracklets": out}, {"backend": backend, **counts})

@@ -74,7 +74,12 @@ class PeopleDetector:
         self.max_painted = max_painted  # a new-people candidate this much covered by people found is skipped
 
     def hog_candidates(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """HOG boxes (K, 4) xyxy px and scores (K,); none on an image smaller than HOG's window (64 x 128 px
+        after the upscale): nobody fits in it, and there OpenCV 4.11's detectMultiScale corrupts memory."""
         big = cv2.resize(frame_bgr, None, fx=self.upscale, fy=self.upscale, interpolation=cv2.INTER_LINEAR)
+        window_w, window_h = self.hog.winSize
+        if big.shape[0] < window_h or big.shape[1] < window_w:
+            return np.zeros((0, 4)), np.zeros(0)
         rects, weights = self.hog.detectMultiScale(big, hitThreshold=self.hit_threshold, winStride=(8, 8),
                                                    padding=(8, 8), scale=self.pyramid_scale)
         if len(rects) == 0:
