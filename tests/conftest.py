@@ -31,29 +31,13 @@ def s3_config(s3_endpoint):
                        s3_access_key="test", s3_secret_key="test-secret")
 
 
-PELVIS_OFFSET_M = (0.003, -0.22, 0.03)  # about where real SMPL's rest pelvis is from its model origin
-
-
-def write_offset_generated_model(path):
-    """The generated SMPL-format body (no licensed files needed) moved by PELVIS_OFFSET_M, as an npz. Its own pelvis
-    sits at the origin, which would hide the difference between rotating about the origin (Rh) and about the
-    pelvis (global_orient); the J_regressor rows sum to 1, so the joints move with the vertices."""
-    import scipy.sparse
-
-    from mshot.body.generate import make_generated_smpl_arrays
-    from mshot.npzio import save_npz
-
-    arrays = make_generated_smpl_arrays()
-    arrays["v_template"] = arrays["v_template"] + np.asarray(PELVIS_OFFSET_M)
-    arrays["J_regressor"] = arrays["J_regressor"].toarray()
-    arrays["J"] = arrays["J_regressor"] @ arrays["v_template"]
-    assert not any(scipy.sparse.issparse(v) for v in arrays.values())
-    return save_npz(path, arrays)
-
-
 @pytest.fixture(scope="session")
 def smpl_model_path(tmp_path_factory):
-    return write_offset_generated_model(tmp_path_factory.mktemp("m") / "offset_generated.npz")
+    """The generated SMPL-format body as an npz: rest pelvis 0.22 m from the model origin and non-zero pose blend
+    shapes, as in SMPL, so Rh/Th and posedirs errors show (mshot/body/generate.py)."""
+    from mshot.body.generate import write_generated_smpl_model
+
+    return write_generated_smpl_model(tmp_path_factory.mktemp("m") / "generated.npz")
 
 
 @pytest.fixture(scope="session")
