@@ -49,18 +49,19 @@ def smpl_model(smpl_model_path):
 
 @pytest.fixture(scope="session")
 def dataset_scene(smpl_model, tmp_path_factory):
-    """(ground truth, artifact paths): one person walking over 12 frames in two shots (tests/synthetic.py)."""
+    """(ground truth, artifact paths): one person walking over 24 frames in two shots (tests/synthetic.py)."""
     from synthetic import ground_truth, write_scene
 
-    gt = ground_truth(frames=12, persons=1)
+    gt = ground_truth(frames=24, persons=1)
     return gt, write_scene(tmp_path_factory.mktemp("scene"), smpl_model, gt)
 
 
 @pytest.fixture(scope="session")
 def dataset_export(smpl_model, dataset_scene, tmp_path_factory):
-    """(folder, report) of the dataset stage over `dataset_scene` in every format, 8 frames kept, 2 held out."""
+    """(folder, report) of the dataset stage over `dataset_scene` in every format: 22 frames kept, 17 train and 5 held
+    out (HumanNeRF needs 16 training frames)."""
     from services.dataset.engine import export_dataset, options_with
 
     out = tmp_path_factory.mktemp("out") / "dataset"
-    report = export_dataset(dataset_scene[1], out, smpl_model, options_with(target_frames=8, val_fraction=0.25))
+    report = export_dataset(dataset_scene[1], out, smpl_model, options_with(target_frames=22, val_fraction=0.25))
     return out, report

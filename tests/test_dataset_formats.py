@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from dataset_readers import read_easymocap, read_instantavatar, read_neuralbody, rh_th_body
+import yaml
 from synthetic import projected_truth, silhouette_iou
 
 from mshot.artifacts.fits import load_fits, save_fits
@@ -48,7 +49,7 @@ def test_rh_th_export_reprojects_the_fitted_joints_and_masks_match(smpl_model, d
     gt, _ = dataset_scene
     folder = dataset_export[0] / "person_000" / fmt
     frames = read_neuralbody(folder) if fmt == "neuralbody" else read_easymocap(folder, person=0)
-    assert len(frames) == 8 and [f["index"] for f in frames] == list(range(8))
+    assert len(frames) == 22 and [f["index"] for f in frames] == list(range(22))
     video_frame = _frame_index(folder)
     for frame in frames:
         assert not frame["D"].any() if fmt == "neuralbody" else not frame["dist"].any()
@@ -63,15 +64,16 @@ def test_rh_th_export_reprojects_the_fitted_joints_and_masks_match(smpl_model, d
     assert silhouette_iou(smpl_model.faces, camera_vertices, first["K"], first["mask"]) > 0.98
 
 
-def test_neuralbody_frames_put_training_frames_first_as_the_config_says(dataset_export):
+def test_neuralbody_config_is_valid_yaml_with_training_frames_first(dataset_export):
     folder = dataset_export[0] / "person_000" / "neuralbody"
     with open(folder / "frames.csv") as f:
         splits = [r["split"] for r in csv.DictReader(f)]
-    overrides = dict(line.split(": ") for line in (folder / "config_overrides.yaml").read_text().splitlines()
-                     if line and not line.startswith("#"))
-    train = int(overrides["num_train_frame"])
-    assert splits == ["train"] * train + ["val"] * int(overrides["num_novel_pose_frame"])
-    assert (overrides["H"], overrides["W"], overrides["training_view"]) == ("240", "320", "[0]")
+    config = yaml.safe_load((folder / "mshot_neuralbody.yaml").read_text())
+    train = config["num_train_frame"]
+    assert splits == ["train"] * train + ["val"] * config["num_novel_pose_frame"] and train == 17
+    assert (config["H"], config["W"], config["training_view"]) == (240, 320, [0])
+    assert config["train_dataset"]["split"] == "train" and config["test_dataset"]["split"] == "test"
+    assert config["parent_cfg"] == "configs/zju_mocap_exp/latent_xyzc_313.yaml"
 
 
 def test_instantavatar_split_slices_match_their_poses_and_masks(smpl_model, dataset_scene, dataset_export):
@@ -94,7 +96,7 @@ def test_instantavatar_split_slices_match_their_poses_and_masks(smpl_model, data
                 assert silhouette_iou(smpl_model.faces, out.vertices[n].numpy(), K, mask) > 0.98
             if split != "test":
                 seen += data["frame_index"].tolist()
-    assert sorted(seen) == sorted(set(seen)) and len(seen) == 8  # each kept frame in exactly one of train / val
+    assert sorted(seen) == sorted(set(seen)) and len(seen) == 22  # each kept frame in exactly one of train / val
 
 
 def test_single_camera_formats_refuse_frames_with_different_intrinsics(smpl_model, dataset_scene, tmp_path):
@@ -105,6 +107,6 @@ def test_single_camera_formats_refuse_frames_with_different_intrinsics(smpl_mode
         export_dataset(paths, tmp_path / "nb", smpl_model, options_with(formats=["humannerf", "neuralbody"],
                                                                         target_frames=8))
     assert not (tmp_path / "nb").exists()
-    report = export_dataset(paths, tmp_path / "ia", smpl_model, options_with(formats=["instantavatar"],
-                                                                             target_frames=8, previews=False))
+    report = export_dataset(paths, tmp_path / "ia", smpl_model, options_with(formats=["instantavatar"], target_frames=8,
+                                                                             val_fraction=0.25, previews=False))
     assert report["persons"]["0"]["instantavatar_shots"] == ["shot_00", "shot_01"]
