@@ -103,6 +103,8 @@ def probe(fmt: str, unit: Path, split: str, args: argparse.Namespace) -> dict:
                              text=True, timeout=args.timeout)
     lines = [line for line in run.stdout.splitlines() if line.startswith("MSHOT_RESULT ")]
     if run.returncode or not lines:
+        if args.verbose:
+            print(run.stderr, file=sys.stderr)
         error = (run.stderr.strip().splitlines() or ["no output"])[-1]
         return {"loads": False, "error": error[:300]}
     result = json.loads(lines[-1].split(" ", 1)[1])
@@ -121,6 +123,7 @@ def main(argv=None) -> int:
     parser.add_argument("--items", type=int, default=3, help="items fetched (and measured) per split")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per probe run")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    parser.add_argument("--verbose", action="store_true", help="print a failing probe's whole error output")
     args = parser.parse_args(argv)
     for path in (args.upstream, args.export):
         if not path.is_dir():

@@ -26,6 +26,7 @@ def smpl_vertices(global_orient, body_pose, betas, transl=(0.0, 0.0, 0.0)) -> np
 def inside_mask(points_camera: np.ndarray, K: np.ndarray, mask: np.ndarray) -> float:
     """Fraction of points (V, 3) in camera coordinates whose pinhole projection lands on a mask pixel (> 0)."""
     K = np.asarray(K, np.float64)[:3, :3]
+    mask = mask[..., 0] if mask.ndim == 3 else mask  # loaders that read masks as RGB images
     uv = points_camera @ K.T
     uv = uv[:, :2] / np.maximum(uv[:, 2:], 1e-9)
     h, w = mask.shape[:2]

@@ -7,11 +7,15 @@ import subprocess
 import sys
 
 import numpy as np
+import torch
 from common import ARGS, emit, inside_mask, sample, smpl_vertices
 
 subprocess.run([sys.executable, "prepare_dataset.py", "--cfg", "wild.yaml"], cwd="tools/prepare_wild", check=True,
                stdout=subprocess.DEVNULL)
 sys.argv = ["probe", "--cfg", "configs/human_nerf/wild/monocular/adventure.yaml"]
+# Its config needs a GPU to exist (configs/config.py sets primary_gpus only when torch sees one); the dataset
+# code itself runs on the CPU, so on a CPU machine the count is reported as one.
+torch.cuda.device_count = lambda: 1
 from core.data.create_dataset import create_dataset  # noqa: E402
 from core.utils.image_util import load_image  # noqa: E402
 

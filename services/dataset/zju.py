@@ -98,7 +98,6 @@ _NEURALBODY_YAML = """# Neural Body config for this folder (written by mshot), c
 task: 'if_nerf'
 gpus: [0]
 parent_cfg: 'configs/zju_mocap_exp/latent_xyzc_313.yaml'
-human: 'mshot'
 train_dataset:
     data_root: 'data/mshot'
     human: 'mshot'
