@@ -8,7 +8,8 @@ Fetches nothing: CHECKOUT is a checkout of the project (humannerf: chungyiweng/h
 neuralbody_monocular: zju3dv/neuralbody, easymocap: zju3dv/EasyMocap, instantavatar: tijiang13/InstantAvatar,
 gart: JiahuiLei/GART, vid2avatar: MoyGcc/vid2avatar), VENV an environment with its dependencies (CPU torch is
 enough) and smplx. The checkout is not modified: each run works in a temporary tree of links to it, with the
-export linked where the project expects its data. The probes (scripts/upstream_probes/probe_<format>.py) call the project's
+export linked where the project expects its data. The probes (scripts/upstream_probes/probe_<format>.py) call
+the project's
 loaders and rebuild the body from what they return; the figure says where those bodies land.
 """
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import uuid
 
-import numpy as np
 import pytest
 
 os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")

@@ -1,6 +1,7 @@
 """HumanNeRF (chungyiweng/humannerf): its wild-video preparation (tools/prepare_wild/prepare_dataset.py) over the
 export, then its training dataset (`core.data.create_dataset`), including the 'progress' set that divides the
-frame count by 16 (train only; 'val' is the humannerf_val folder, prepared the same way). The body: HumanNeRF's Rh/Th about the pelvis, through the camera it loaded."""
+frame count by 16 (train only; 'val' is the humannerf_val folder, prepared the same way). The body: HumanNeRF's
+Rh/Th about the pelvis, through the camera it loaded."""
 
 import json
 import subprocess

@@ -139,26 +139,37 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
                 shared_intrinsics(fits, kept, f"{fmt} export of person {person}")
     needed = {int(r) for v in verdicts.values() for r in np.concatenate([v["train"], v["val"]])}
     frames = _read_frames(paths["video"], tracklets, needed)
-    final, out = out, out.with_name(f".{out.name}.partial")
-    shutil.rmtree(out, ignore_errors=True)
-    report = {"persons": {}, "formats": list(options.formats), "thresholds": sel.__dict__,
+    staging = out.with_name(f".{out.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        report = _write_export(staging, verdicts, frames, tracklets, keypoints, fits, betas, options, renderer,
+                               vertices, body_model, progress)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        renderer.close()
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)
+    return report
+
+
+def _write_export(out, verdicts, frames, tracklets, keypoints, fits, betas, options, renderer, vertices, body_model,
+                  progress) -> dict:
+    report = {"persons": {}, "formats": list(options.formats), "thresholds": options.selection.__dict__,
               "mask_source": str(tracklets["mask_source"])}
     for n, (person, v) in enumerate(verdicts.items()):
         report["persons"][str(person)] = _export_person(person, v, frames, tracklets, keypoints, fits, betas, out,
                                                         options, renderer, vertices, body_model)
         progress(0.4 + 0.6 * (n + 1) / len(verdicts), f"exported person {person}")
-    kept_by_person = {p: np.isin(v["rows"], np.concatenate([v["train"], v["val"]])) for p, v in verdicts.items()}
+    out.mkdir(parents=True, exist_ok=True)
     if options.previews:
-        out.mkdir(parents=True, exist_ok=True)
-        previews.track_plot(tracklets, kept_by_person, out / "tracks.png")
-    renderer.close()
+        kept = {p: np.isin(v["rows"], np.concatenate([v["train"], v["val"]])) for p, v in verdicts.items()}
+        previews.track_plot(tracklets, kept, out / "tracks.png")
     report["summary"] = {p: {k: r[k] for k in ("kept_train", "kept_val", "rejected", "skipped_formats")}
                          for p, r in report["persons"].items()}
-    out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=1, default=str))
-    if final.exists():
-        shutil.rmtree(final)
-    out.rename(final)
     return report
 
 

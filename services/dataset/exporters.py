@@ -23,6 +23,7 @@ import numpy as np
 from mshot.npzio import save_npz
 from services.dataset.cameras import camera_matrices
 
+
 def write_bundle(out: Path, frames: dict, masks: dict, fits: dict, rows: np.ndarray, split: np.ndarray,
                  betas: np.ndarray, image_size) -> None:
     for sub in ("images", "masks"):

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from services.dataset.cameras import shared_intrinsics
-from services.dataset.zju import training_first, write_frames_csv, rh_th_params
+from services.dataset.zju import rh_th_params, training_first, write_frames_csv
 
 CONFIG = "mshot_neuralbody_monocular.yaml"
 _YAML = """# Neural Body monocular config for this folder (written by mshot). From the neuralbody checkout:

@@ -33,7 +33,7 @@ from services.dataset.zju import training_first, write_frames_csv
 OPENGL_AXES = np.diag([1.0, -1.0, -1.0])
 SCENE_RADIUS = 3.0
 CONFIG = "mshot_vid2avatar.yaml"
-_YAML = """# vid2avatar dataset config (copy to code/confs/dataset/mshot.yaml and this folder to data/{name}/); by mshot.
+_YAML = """# vid2avatar dataset config, by mshot: copy to code/confs/dataset/mshot.yaml and this folder to data/{name}/.
 # Images 0..{last_train} are training frames; {held_out} held-out frame(s) follow (frames.csv), outside the range.
 metainfo:
     gender: 'neutral'
@@ -74,7 +74,8 @@ def write_vid2avatar(out: Path, bundle: Path, fits: dict, rows: np.ndarray, spli
         world_mats.append(P)
     radius = 1.1 * max(float(np.linalg.norm(f["world_to_camera"][:3, 3])) for f in frames)
     scale_mat = np.diag([radius / SCENE_RADIUS] * 3 + [1.0])
-    cameras = {f"{kind}_mat_{n}": m for n, P in enumerate(world_mats) for kind, m in (("world", P), ("scale", scale_mat))}
+    cameras = {f"{kind}_mat_{n}": m for n, P in enumerate(world_mats)
+               for kind, m in (("world", P), ("scale", scale_mat))}
     save_npz(out / "cameras_normalize.npz", cameras, compress=False)
     np.save(out / "poses.npy", np.stack([f["pose"] for f in frames]).astype(np.float32))
     np.save(out / "normalize_trans.npy", np.stack([f["trans"] for f in frames]).astype(np.float32))

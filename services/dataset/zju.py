@@ -90,7 +90,8 @@ def write_neuralbody(out: Path, bundle: Path, fits: dict, rows: np.ndarray, spli
 
 
 NEURALBODY_CONFIG = "mshot_neuralbody.yaml"
-_NEURALBODY_YAML = """# Neural Body config for this folder (written by mshot), complete and valid YAML. From the neuralbody checkout:
+_NEURALBODY_YAML = """# Neural Body config for this folder (written by mshot), complete and valid YAML.
+# From the neuralbody checkout:
 #   ln -s /path/to/this/folder data/mshot && cp data/mshot/{config} configs/
 #   python train_net.py --cfg_file configs/{config} exp_name mshot
 # Frames 0..num_train_frame-1 train; the next num_novel_pose_frame are held out: evaluate them with
