@@ -27,10 +27,10 @@ import torch
 
 from mshot.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from mshot.npzio import save_npz
-from services.dataset.cameras import camera_matrices
+from services.dataset.cameras import CAMERA_TO_Y_UP, camera_matrices
 from services.dataset.zju import training_first, write_frames_csv
 
-OPENGL_AXES = np.diag([1.0, -1.0, -1.0])
+OPENGL_AXES = CAMERA_TO_Y_UP
 SCENE_RADIUS = 3.0
 CONFIG = "mshot_vid2avatar.yaml"
 _YAML = """# vid2avatar dataset config, by mshot: copy to code/confs/dataset/mshot.yaml and this folder to data/{name}/.
