@@ -111,7 +111,8 @@ def generate(model, options: SynthOptions = SynthOptions()) -> dict:
     init_orient = np.stack([matrix_to_axis_angle(axis_angle_to_matrix(o) @ axis_angle_to_matrix(
         rng.normal(scale=0.1, size=3))) for o in truth["global_orient"]])
     depth_error = 1.0 + rng.normal(scale=0.08, size=count) + 0.1
-    init_transl = truth["transl"] * np.column_stack([depth_error] * 3)
+    pelvis = joints[:, 0]  # a depth error moves the pelvis along its viewing ray (transl = pelvis - rest pelvis)
+    init_transl = pelvis * depth_error[:, None] - (pelvis - truth["transl"])
     tracklets = {
         **rows, "fps": float(options.fps), "image_size": np.array([HEIGHT, WIDTH]),
         "global_orient": init_orient.astype(np.float32),

@@ -4,4 +4,5 @@ no scipy, torch or MediaPipe)."""
 
 TRACKING_BACKENDS = ("auto", "cpu", "phalp")
 KEYPOINTS_BACKENDS = ("auto", "cpu", "opencv-dnn", "openpose")
-DATASET_FORMATS = ("humannerf", "neuralbody", "easymocap", "instantavatar")
+DATASET_FORMATS = ("humannerf", "neuralbody", "neuralbody_monocular", "easymocap", "instantavatar", "vid2avatar",
+                   "bvh", "gltf")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import uuid
 
-import numpy as np
 import pytest
 
 os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
@@ -31,29 +30,13 @@ def s3_config(s3_endpoint):
                        s3_access_key="test", s3_secret_key="test-secret")
 
 
-PELVIS_OFFSET_M = (0.003, -0.22, 0.03)  # about where real SMPL's rest pelvis is from its model origin
-
-
-def write_offset_generated_model(path):
-    """The generated SMPL-format body (no licensed files needed) moved by PELVIS_OFFSET_M, as an npz. Its own pelvis
-    sits at the origin, which would hide the difference between rotating about the origin (Rh) and about the
-    pelvis (global_orient); the J_regressor rows sum to 1, so the joints move with the vertices."""
-    import scipy.sparse
-
-    from mshot.body.generate import make_generated_smpl_arrays
-    from mshot.npzio import save_npz
-
-    arrays = make_generated_smpl_arrays()
-    arrays["v_template"] = arrays["v_template"] + np.asarray(PELVIS_OFFSET_M)
-    arrays["J_regressor"] = arrays["J_regressor"].toarray()
-    arrays["J"] = arrays["J_regressor"] @ arrays["v_template"]
-    assert not any(scipy.sparse.issparse(v) for v in arrays.values())
-    return save_npz(path, arrays)
-
-
 @pytest.fixture(scope="session")
 def smpl_model_path(tmp_path_factory):
-    return write_offset_generated_model(tmp_path_factory.mktemp("m") / "offset_generated.npz")
+    """The generated SMPL-format body as an npz: rest pelvis 0.22 m from the model origin and non-zero pose blend
+    shapes, as in SMPL, so Rh/Th and posedirs errors show (mshot/body/generate.py)."""
+    from mshot.body.generate import write_generated_smpl_model
+
+    return write_generated_smpl_model(tmp_path_factory.mktemp("m") / "generated.npz")
 
 
 @pytest.fixture(scope="session")
@@ -65,18 +48,19 @@ def smpl_model(smpl_model_path):
 
 @pytest.fixture(scope="session")
 def dataset_scene(smpl_model, tmp_path_factory):
-    """(ground truth, artifact paths): one person walking over 12 frames in two shots (tests/synthetic.py)."""
+    """(ground truth, artifact paths): one person walking over 24 frames in two shots (tests/synthetic.py)."""
     from synthetic import ground_truth, write_scene
 
-    gt = ground_truth(frames=12, persons=1)
+    gt = ground_truth(frames=24, persons=1)
     return gt, write_scene(tmp_path_factory.mktemp("scene"), smpl_model, gt)
 
 
 @pytest.fixture(scope="session")
 def dataset_export(smpl_model, dataset_scene, tmp_path_factory):
-    """(folder, report) of the dataset stage over `dataset_scene` in every format, 8 frames kept, 2 held out."""
+    """(folder, report) of the dataset stage over `dataset_scene` in every format: 22 frames kept, 17 train and 5 held
+    out (HumanNeRF needs 16 training frames)."""
     from services.dataset.engine import export_dataset, options_with
 
     out = tmp_path_factory.mktemp("out") / "dataset"
-    report = export_dataset(dataset_scene[1], out, smpl_model, options_with(target_frames=8, val_fraction=0.25))
+    report = export_dataset(dataset_scene[1], out, smpl_model, options_with(target_frames=22, val_fraction=0.25))
     return out, report

@@ -86,3 +86,46 @@ def rh_th_body(model, params: dict) -> tuple[np.ndarray, np.ndarray]:
     R = cv2.Rodrigues(np.asarray(params["Rh"], np.float64).reshape(3))[0]
     Th = np.asarray(params["Th"], np.float64).reshape(3)
     return out.vertices[0].numpy() @ R.T + Th, out.joints[0].numpy() @ R.T + Th
+
+
+def read_neuralbody_monocular(root: Path) -> list[dict]:
+    """As Neural Body's lib/datasets/light_stage/monocular_dataset.py: camera.pkl (camera_f, camera_c, camera_k;
+    R identity, T zero), params.npy pose[i][:3] = Rh, trans[i] = Th, image/{i}.jpg, mask/{i}.png, vertices/{i}.npy."""
+    import pickle
+
+    with open(root / "camera.pkl", "rb") as f:
+        camera = pickle.load(f, encoding="latin1")  # our own file, as the loader reads it
+    K = np.eye(3)
+    K[0, 0], K[1, 1] = camera["camera_f"]
+    K[:2, 2] = camera["camera_c"]
+    params = np.load(root / "params.npy", allow_pickle=True).item()
+    frames = []
+    for i in range(len(params["pose"])):
+        frames.append({"index": i, "K": K, "D": np.asarray(camera["camera_k"]), "R": np.eye(3), "T": np.zeros(3),
+                       "image": cv2.imread(str(root / "image" / f"{i}.jpg")),
+                       "mask": cv2.imread(str(root / "mask" / f"{i}.png"), cv2.IMREAD_GRAYSCALE) != 0,
+                       "params": {"Rh": params["pose"][i][:3], "Th": params["trans"][i],
+                                  "poses": np.concatenate([np.zeros(3), params["pose"][i][3:]]),
+                                  "shapes": params["beta"]},
+                       "vertices": np.load(root / "vertices" / f"{i}.npy")})
+    return frames
+
+
+def read_vid2avatar(root: Path, start: int, end: int) -> list[dict]:
+    """As vid2avatar's code/lib/datasets/dataset.py for frames range(start, end): sorted image/*.png and
+    mask/*.png, poses.npy, normalize_trans.npy, mean_shape.npy, and K and the camera pose decomposed (OpenCV
+    decomposeProjectionMatrix, as its load_K_Rt_from_P) from world_mat_i @ scale_mat_i; scale = 1 / scale_mat[0, 0].
+    Its body: (SMPL(pose, shape) without translation + trans) * scale, in the normalised world."""
+    cameras = np.load(root / "cameras_normalize.npz")
+    poses, trans = np.load(root / "poses.npy"), np.load(root / "normalize_trans.npy")
+    images, masks = sorted(glob.glob(f"{root}/image/*.png")), sorted(glob.glob(f"{root}/mask/*.png"))
+    frames = []
+    for i in range(start, end):
+        scale_mat = cameras[f"scale_mat_{i}"]
+        P = (cameras[f"world_mat_{i}"] @ scale_mat)[:3, :4]
+        K, R, centre = cv2.decomposeProjectionMatrix(P)[:3]
+        frames.append({"index": i, "K": K / K[2, 2], "R": R, "T": -R @ (centre[:3, 0] / centre[3, 0]),
+                       "scale": 1.0 / scale_mat[0, 0], "pose": poses[i], "trans": trans[i],
+                       "shape": np.load(root / "mean_shape.npy"), "image": cv2.imread(images[i]),
+                       "mask": cv2.cvtColor(cv2.imread(masks[i]), cv2.COLOR_BGR2GRAY) > 0})
+    return frames

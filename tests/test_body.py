@@ -31,6 +31,30 @@ def test_generated_model_has_smpl_layout_and_its_designed_skeleton():
     assert 1.6 < height < 1.85
 
 
+def test_generated_model_rest_pelvis_sits_below_the_origin_as_in_smpl():
+    arrays = make_generated_smpl_arrays()
+    pelvis = (arrays["J_regressor"] @ arrays["v_template"])[0]
+    np.testing.assert_allclose(pelvis, [0.003, -0.22, 0.03], atol=1e-6)
+    assert np.linalg.norm(pelvis) > 0.2
+
+
+def test_generated_pose_blend_shapes_move_flesh_near_a_bent_knee_only(model_path):
+    arrays = load_smpl_arrays(model_path)
+    flat = dict(arrays, posedirs=np.zeros_like(arrays["posedirs"]))
+    pose = torch.zeros(1, 69)
+    pose[0, 9] = np.pi / 2  # left knee (joint 4 = body_pose entries 9..11) bent 90 degrees about x
+    zeros = torch.zeros(1, 3)
+    with_blend = BodyModel(arrays)(zeros, pose, torch.zeros(1, 10), zeros).vertices[0]
+    without = BodyModel(flat)(zeros, pose, torch.zeros(1, 10), zeros).vertices[0]
+    moved = (with_blend - without).norm(dim=1).numpy()
+    knee = REST_JOINTS[4]
+    far = np.linalg.norm(np.asarray(arrays["v_template"]) - knee, axis=1) > 0.25
+    assert 0.01 < moved.max() < 0.03  # a centimetre or two, as SMPL's correctives
+    assert moved[far].max() < 1e-6
+    rest = BodyModel(arrays)(zeros, torch.zeros(1, 69), torch.zeros(1, 10), zeros).vertices[0]
+    np.testing.assert_allclose(rest.numpy(), np.asarray(arrays["v_template"]), atol=1e-6)  # no blend at rest
+
+
 def test_pkl_and_npz_load_to_the_same_arrays(model_path, tmp_path):
     npz = write_generated_smpl_model(tmp_path / "model.npz")
     a, b = load_smpl_arrays(model_path), load_smpl_arrays(npz)

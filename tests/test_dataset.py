@@ -22,17 +22,19 @@ def test_manifest_records_a_verdict_for_every_frame(dataset_export):
     out, report = dataset_export
     with open(out / "person_000" / "manifest.csv") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 12
+    assert len(rows) == 24
     verdicts = [r["verdict"] for r in rows]
-    assert verdicts.count("train") + verdicts.count("val") == 8
-    assert verdicts.count("val") >= 1
-    assert report["summary"]["0"]["kept_train"] + report["summary"]["0"]["kept_val"] == 8
+    assert verdicts.count("train") == 17 and verdicts.count("val") == 5
+    assert report["summary"]["0"]["kept_train"] + report["summary"]["0"]["kept_val"] == 22
+    assert report["summary"]["0"]["skipped_formats"] == {}
 
 
-def test_humannerf_export_reprojects_the_fitted_joints_within_half_a_pixel(smpl_model, dataset_scene, dataset_export):
+@pytest.mark.parametrize("folder", ["humannerf", "humannerf_val"])
+def test_humannerf_export_reprojects_the_fitted_joints_within_half_a_pixel(smpl_model, dataset_scene, dataset_export,
+                                                                           folder):
     gt, _ = dataset_scene
     out, _ = dataset_export
-    metadata = json.loads((out / "person_000" / "humannerf" / "metadata.json").read_text())
+    metadata = json.loads((out / "person_000" / folder / "metadata.json").read_text())
     frames = sorted(metadata)
     rows = np.array([int(f) for f in frames])
     poses = torch.tensor([metadata[f]["poses"] for f in frames], dtype=torch.float32)
@@ -46,8 +48,20 @@ def test_humannerf_export_reprojects_the_fitted_joints_within_half_a_pixel(smpl_
         projected.append(project(cam, K[0, 0], K[:2, 2]))
     expected = projected_truth(smpl_model, gt, rows)
     assert np.abs(np.array(projected) - expected).max() < 0.5
-    mask = cv2.imread(str(out / "person_000" / "humannerf" / "masks" / f"{frames[0]}.png"), cv2.IMREAD_GRAYSCALE)
+    mask = cv2.imread(str(out / "person_000" / folder / "masks" / f"{frames[0]}.png"), cv2.IMREAD_GRAYSCALE)
     assert mask.shape == (240, 320) and (mask > 127).sum() > 500
+
+
+def test_humannerf_trains_only_on_training_frames_and_holds_out_the_rest(dataset_export):
+    out, _ = dataset_export
+    with open(out / "person_000" / "manifest.csv") as f:
+        verdict = {int(r["frame_index"]): r["verdict"] for r in csv.DictReader(f)}
+    for folder, split in (("humannerf", "train"), ("humannerf_val", "val")):
+        metadata = json.loads((out / "person_000" / folder / "metadata.json").read_text())
+        images = sorted(p.stem for p in (out / "person_000" / folder / "images").glob("*.png"))
+        assert images == sorted(metadata)  # HumanNeRF trains on every image listed here
+        assert {verdict[int(f)] for f in metadata} == {split}
+    assert len(images) == 5
 
 
 def test_exported_mask_matches_the_rendered_smpl_silhouette(smpl_model, dataset_scene, dataset_export):
@@ -67,10 +81,11 @@ def test_previews_are_written(dataset_export):
     sheet = cv2.imread(str(out / "person_000" / "previews" / "contact_sheet.png"))
     assert sheet is not None and sheet.shape[1] > 500
     capture = cv2.VideoCapture(str(out / "person_000" / "previews" / "overlay.mp4"))
-    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 8
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 22
 
 
-FORMATS = ["humannerf", "neuralbody", "easymocap", "instantavatar"]
+FORMATS = ["humannerf", "neuralbody", "neuralbody_monocular", "easymocap", "instantavatar", "vid2avatar", "bvh",
+           "gltf"]
 
 
 def test_unknown_format_is_refused_naming_it(smpl_model, dataset_scene, tmp_path):
@@ -99,5 +114,5 @@ def test_empty_selection_names_the_gate_that_rejected_the_frames(smpl_model, dat
 
     options = options_with(formats=[fmt])
     options = replace(options, selection=replace(options.selection, min_height_px=10_000))
-    with pytest.raises(InvalidInput, match="height gate 12 frames"):
+    with pytest.raises(InvalidInput, match="height gate 24 frames"):
         export_dataset(dataset_scene[1], tmp_path / "d", smpl_model, options)

@@ -15,6 +15,7 @@ from mshot.rpc.bootstrap import start_stage_server
 from mshot.rpc.convert import media_type_for, ref_from_proto, ref_to_proto
 from mshot.store.local import LocalStore
 from mshot.v1 import dataset_pb2, dataset_pb2_grpc
+from services.dataset.formats import FORMATS
 
 
 @pytest.fixture
@@ -36,14 +37,17 @@ def _export(stub, refs, **options):
 
 def test_every_proto_format_is_exported_over_grpc(stage, tmp_path):
     stub, store, refs = stage
-    events = _export(stub, refs, formats=["humannerf", "neuralbody", "easymocap", "instantavatar"], target_frames=6)
+    events = _export(stub, refs, formats=list(FORMATS), target_frames=22, val_fraction=0.25)
     result = events[-1].result
     archive = store.get_file(ref_from_proto(result.artifacts["dataset"], "dataset"), tmp_path / "dataset.tar")
     with tarfile.open(archive) as tar:
         names = set(tar.getnames())
     for expected in ("humannerf/metadata.json", "neuralbody/annots.npy", "neuralbody/params/0.npy",
                      "easymocap/intri.yml", "easymocap/output-smpl-3d/smpl/000000.json",
-                     "instantavatar/shot_00/poses/train.npz"):
+                     "instantavatar/shot_00/poses/train.npz", "instantavatar/shot_01/gart_split.json",
+                     "humannerf_val/metadata.json", "neuralbody_monocular/params.npy", "vid2avatar/poses.npy",
+                     "easymocap/annots/cam0/000000.json", "motion/person_000.bvh", "motion/person_000.glb",
+                     "formats.csv"):
         assert f"dataset/person_000/{expected}" in names
 
 
@@ -89,5 +93,6 @@ def test_cli_export_writes_neuralbody_and_easymocap_and_refuses_an_unknown_forma
     assert not (person / "humannerf").exists()
     capsys.readouterr()
     assert main(_cli_args(paths, smpl_model_path, tmp_path / "b", "--format", "neuralbdy")) == 2
-    assert capsys.readouterr().err.strip() == ("mshot: error: unknown export format(s) ['neuralbdy']; available: "
-                                               "humannerf, neuralbody, easymocap, instantavatar")
+    assert capsys.readouterr().err.strip() == (
+        "mshot: error: unknown export format(s) ['neuralbdy']; available: humannerf, neuralbody, "
+        "neuralbody_monocular, easymocap, instantavatar, vid2avatar, bvh, gltf")

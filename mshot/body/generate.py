@@ -1,9 +1,15 @@
 """A generated body model in SMPL's file format, for tests and trials where the licensed SMPL files are
 not available. It is NOT SMPL: a 6890-vertex body made of smooth ellipsoids around an SMPL-proportioned
 skeleton (1.71 m, T-pose, y up, facing +z), skinned to SMPL's 24-joint tree. Its 10 shape directions are
-simple linear deformations (height, girth, leg/arm/torso length, shoulder/hip width, belly, head, neck);
-posedirs are zero. The vertices smplx reads its extra joints from (nose, eyes, ears, toes, heels,
-fingertips) sit at those body parts, so BODY_25 maps onto it as onto SMPL.
+simple linear deformations (height, girth, leg/arm/torso length, shoulder/hip width, belly, head, neck).
+Like SMPL, and so that code which mishandles either is caught by tests:
+- the rest pelvis sits where SMPL's does, about 0.22 m below the model origin (`REST_PELVIS`), so rotating
+  about the origin (Rh/Th conventions) and about the pelvis (smplx's global_orient) differ;
+- the pose blend shapes (posedirs) are non-zero: near each joint the flesh follows the child bone partly,
+  displacement = 0.35 * m(v) * (R_j - I) (v - J_j) with m = 4 w_j w_parent (largest where skinning blends),
+  which is linear in SMPL's pose feature (R_j - I), as posedirs must be (about 1-2 cm at a 90 degree bend).
+The vertices smplx reads its extra joints from (nose, eyes, ears, toes, heels, fingertips) sit at those
+body parts, so BODY_25 maps onto it as onto SMPL.
 """
 
 from __future__ import annotations
@@ -21,16 +27,19 @@ from mshot.npzio import save_npz
 NUM_VERTICES = 6890
 GENERATOR_TAG = "mshot generated stand-in body model (not SMPL)"
 
-# Rest joints (24, 3) metres; x = the person's left, y up, z forward.
-REST_JOINTS = np.array([
+# Rest joints (24, 3) metres relative to the pelvis; x = the person's left, y up, z forward.
+_SKELETON = np.array([
     [0.0, 0.0, 0.0], [0.065, -0.09, -0.005], [-0.065, -0.09, -0.005], [0.0, 0.11, -0.02],
     [0.10, -0.48, 0.0], [-0.10, -0.48, 0.0], [0.0, 0.24, -0.01], [0.10, -0.87, -0.04], [-0.10, -0.87, -0.04],
     [0.0, 0.30, 0.01], [0.12, -0.94, 0.09], [-0.12, -0.94, 0.09], [0.0, 0.50, -0.01], [0.07, 0.42, -0.005],
     [-0.07, 0.42, -0.005], [0.0, 0.58, 0.03], [0.18, 0.45, -0.01], [-0.18, 0.45, -0.01], [0.44, 0.44, -0.03],
     [-0.44, 0.44, -0.03], [0.69, 0.44, -0.02], [-0.69, 0.44, -0.02], [0.77, 0.44, -0.02], [-0.77, 0.44, -0.02],
 ])
+REST_PELVIS = np.array([0.003, -0.22, 0.03])  # metres from the model origin, about where SMPL's rest pelvis is
+REST_JOINTS = _SKELETON + REST_PELVIS  # (24, 3) metres in the model frame (neutral; scaled for other genders)
+POSE_BLEND = 0.35  # how far the flesh near a joint follows the child bone beyond skinning
 
-# Where smplx's extra-joint vertices should be (same order as SMPLX_EXTRA_NAMES).
+# Where smplx's extra-joint vertices should be (same order as SMPLX_EXTRA_NAMES), relative to the pelvis.
 LANDMARKS = {
     "nose": (0.0, 0.635, 0.115), "right_eye": (-0.035, 0.67, 0.095), "left_eye": (0.035, 0.67, 0.095),
     "right_ear": (-0.085, 0.645, 0.015), "left_ear": (0.085, 0.645, 0.015),
@@ -82,7 +91,7 @@ def _aligned(start, end, radii_xz, overshoot, rings, segments):
 
 
 def _primitives():
-    J = REST_JOINTS
+    J = _SKELETON
     parts = [  # (start, end, (rx, rz), overshoot, rings, segments)
         ((0, -0.12, 0), (0, 0.5, 0), (0.165, 0.115), 0.02, 34, 40),  # torso
         ((0, 0.49, 0), (0, 0.6, 0.01), (0.055, 0.055), 0.0, 8, 16),  # neck
@@ -107,8 +116,8 @@ def _bone_distances(points: np.ndarray) -> np.ndarray:
     out = np.empty((len(points), 24))
     children = {j: [c for c, p in enumerate(SMPL_PARENTS) if p == j] for j in range(24)}
     for j in range(24):
-        a = REST_JOINTS[j]
-        ends = [REST_JOINTS[c] for c in children[j]] or [a]
+        a = _SKELETON[j]
+        ends = [_SKELETON[c] for c in children[j]] or [a]
         best = np.full(len(points), np.inf)
         for b in ends:
             ab = b - a
@@ -157,7 +166,7 @@ def make_generated_smpl_arrays(seed: int = 0, gender: str = "neutral") -> dict[s
     v = v + rng.normal(scale=0.0005, size=v.shape)
     scale = {"neutral": 1.0, "female": 0.95, "male": 1.04}[gender]
     v *= scale
-    joints = REST_JOINTS * scale
+    joints = _SKELETON * scale
     # Move the landmark vertices to smplx's extra-joint vertex ids by swapping indices.
     order = np.arange(NUM_VERTICES)
     taken: set[int] = set()
@@ -190,12 +199,26 @@ def make_generated_smpl_arrays(seed: int = 0, gender: str = "neutral") -> dict[s
         weights_j, _ = scipy.optimize.nnls(system, np.append(joints[j], 10.0))
         regressor[j, near] = weights_j / weights_j.sum()
     kintree = np.array([[4294967295, *SMPL_PARENTS[1:]], list(range(24))], dtype=np.int64)
+    shapedirs, posedirs = _shapedirs(v, nearest_bone), _posedirs(v, joints, weights)  # about the pelvis
+    v, joints = v + REST_PELVIS, joints + REST_PELVIS
     return {
         "v_template": v, "f": f.astype(np.uint32), "weights": weights, "kintree_table": kintree,
         "J_regressor": scipy.sparse.csc_matrix(regressor), "J": regressor @ v,
-        "shapedirs": _shapedirs(v, nearest_bone), "posedirs": np.zeros((NUM_VERTICES, 3, 207)),
+        "shapedirs": shapedirs, "posedirs": posedirs,
         "bs_style": "lbs", "bs_type": "lrotmin", "generator": GENERATOR_TAG, "gender": gender,
     }
+
+
+def _posedirs(v: np.ndarray, joints: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(V, 3, 207): column 9 (j - 1) + 3 k + l (SMPL's pose feature, (R_j - I)[k, l] for joints 1..23) moves
+    coordinate k of a vertex by POSE_BLEND * 4 w_j w_parent * (v - J_j)_l, metres per unit of the feature."""
+    posedirs = np.zeros((len(v), 3, 207))
+    for j in range(1, 24):
+        blend = POSE_BLEND * 4 * weights[:, j] * weights[:, SMPL_PARENTS[j]]
+        offset = v - joints[j]
+        for k in range(3):
+            posedirs[:, k, 9 * (j - 1) + 3 * k: 9 * (j - 1) + 3 * k + 3] = blend[:, None] * offset
+    return posedirs
 
 
 def _nearest_bone_points(points: np.ndarray, bone: np.ndarray) -> np.ndarray:
@@ -203,8 +226,8 @@ def _nearest_bone_points(points: np.ndarray, bone: np.ndarray) -> np.ndarray:
     out = np.empty_like(points)
     for j in range(24):
         rows = bone == j
-        a = REST_JOINTS[j]
-        b = REST_JOINTS[children[j][0]] if children[j] else a
+        a = _SKELETON[j]
+        b = _SKELETON[children[j][0]] if children[j] else a
         ab = b - a
         t = np.clip(((points[rows] - a) @ ab) / max(ab @ ab, 1e-12), 0, 1) if ab @ ab > 0 else 0.0
         out[rows] = a + np.atleast_1d(t)[:, None] * ab

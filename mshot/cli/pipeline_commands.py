@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mshot.errors import FailedPrecondition, MshotError, NotFound
 from mshot.v1 import common_pb2, dataset_pb2, keypoints_pb2, multishot_pb2, pipeline_pb2, tracking_pb2
+from services.dataset.formats import FORMATS
 
 DEFAULT_ADDR = os.environ.get("MSHOT_ORCHESTRATOR_ADDR", "127.0.0.1:50050")
 DEVICES = {"auto": common_pb2.DEVICE_AUTO, "cpu": common_pb2.DEVICE_CPU, "cuda": common_pb2.DEVICE_CUDA}
@@ -56,7 +57,7 @@ def _add_job_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tracking-backend", default="auto", choices=["auto", "cpu", "phalp"])
     parser.add_argument("--keypoints-backend", default="auto", choices=["auto", "cpu", "opencv-dnn", "openpose"])
     parser.add_argument("--format", dest="formats", action="append", default=[],
-                        choices=["humannerf", "neuralbody", "easymocap", "instantavatar"],
+                        choices=list(FORMATS),
                         help="dataset export format (repeatable; default all)")
     parser.add_argument("--target-frames", type=int, default=0, help="frames per person in the dataset (0: default)")
     parser.add_argument("--seed", type=int, default=0)

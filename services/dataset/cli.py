@@ -1,10 +1,12 @@
-"""`mshot export --video V --tracklets T --keypoints K --fits F --format humannerf|neuralbody|easymocap|instantavatar
+"""`mshot export --video V --tracklets T --keypoints K --fits F --format FORMAT (services/dataset/formats.py)
 --body-model M --out DIR`."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from services.dataset.formats import FORMATS
 
 
 def add_commands(subparsers) -> None:
@@ -13,7 +15,7 @@ def add_commands(subparsers) -> None:
         export.add_argument(f"--{name}", type=Path, required=True)
     export.add_argument("--body-model", type=Path, required=True)
     export.add_argument("--format", dest="formats", action="append", default=[],
-                        help="humannerf, neuralbody, easymocap or instantavatar (repeatable; default all)")
+                        help="one of: " + ", ".join(FORMATS) + " (repeatable; default all)")
     export.add_argument("--person", dest="persons", type=int, action="append", default=[])
     export.add_argument("--target-frames", type=int, default=0)
     export.add_argument("--no-previews", action="store_true")
@@ -35,5 +37,7 @@ def export_command(args: argparse.Namespace) -> int:
     report = export_dataset(paths, args.out, BodyModel.from_file(args.body_model), options)
     for person, counts in report["summary"].items():
         print(f"person {person}: {counts['kept_train']} train, {counts['kept_val']} val, {counts['rejected']} rejected")
+        for fmt, reason in counts["skipped_formats"].items():
+            print(f"  {fmt} not written: {reason}")
     print(f"wrote {args.out}/ (report.json, person_*/manifest.csv)")
     return 0

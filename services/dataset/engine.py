@@ -5,9 +5,9 @@ export_dataset(...) writes the folder; DatasetEngine wraps it for the gRPC stage
 
 from __future__ import annotations
 
-import csv
 import json
 import os
+import shutil
 import tarfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -24,12 +24,12 @@ from mshot.engine_run import EngineRun
 from mshot.errors import FailedPrecondition, InvalidInput, NotFound
 from mshot.progress import Progress, no_progress
 from mshot.video import iter_frames
-from services.dataset import exporters, previews
+from services.dataset import previews
 from services.dataset.cameras import camera_matrices, shared_intrinsics
-from services.dataset.instantavatar import write_instantavatar
-from services.dataset.render import MeshRenderer, overlay
+from services.dataset.formats import ANIMATION_FORMATS, FORMATS, check_known, skip_reason
+from services.dataset.person import export_person, gate
+from services.dataset.render import MeshRenderer
 from services.dataset.selection import SelectionOptions, diverse_subset, gate_rows, split_validation
-from services.dataset.zju import write_easymocap, write_neuralbody
 
 
 @dataclass(frozen=True)
@@ -46,17 +46,13 @@ class DatasetSettings:
 
 @dataclass(frozen=True)
 class DatasetOptions:
-    formats: tuple[str, ...] = exporters.FORMATS
+    formats: tuple[str, ...] = FORMATS
     person_ids: tuple[int, ...] = ()
     previews: bool = True
     selection: SelectionOptions = field(default_factory=SelectionOptions)
 
 
-SINGLE_CAMERA_FORMATS = {"neuralbody", "easymocap"}
-
-
-def gate(reason: str) -> str:
-    return reason.split(":", 1)[0]
+SINGLE_CAMERA_FORMATS = {"neuralbody", "neuralbody_monocular", "easymocap"}
 
 
 def _check_inputs(tracklets, keypoints, fits, paths) -> None:
@@ -70,10 +66,13 @@ def _check_inputs(tracklets, keypoints, fits, paths) -> None:
 
 def export_dataset(paths: dict[str, Path], out: Path, body_model, options: DatasetOptions,
                    progress: Progress = no_progress) -> dict:
-    """Write `out/person_<id>/...` for every chosen person plus `out/report.json`; returns the report."""
-    unknown = [f for f in options.formats if f not in exporters.FORMATS]
+    """Write `out/person_<id>/...` for every chosen person plus `out/report.json`; returns the report. The export
+    is written beside `out` and replaces it only when complete, so an older export in `out` is never mixed with
+    the new one (nor lost if this one fails); a non-empty `out` that is not an export is refused."""
+    unknown = check_known(options.formats)
     if unknown:
-        raise InvalidInput(f"unknown export format(s) {unknown}; available: {', '.join(exporters.FORMATS)}")
+        raise InvalidInput(f"unknown export format(s) {unknown}; available: {', '.join(FORMATS)}")
+    _check_output_folder(out)
     tracklets, keypoints, fits = (load_tracklets(paths["tracklets"]), load_keypoints(paths["keypoints"]),
                                   load_fits(paths["fits"]))
     _check_inputs(tracklets, keypoints, fits, paths)
@@ -124,82 +123,81 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
         counts = Counter(gate(reason) for v in verdicts.values() for rs in v["reasons"].values() for reason in rs)
         top = "; ".join(f"{name} gate {count} frames" for name, count in counts.most_common(4))
         raise InvalidInput(f"no frame passed the selection for person(s) {persons}; rejections: {top}")
+    for v in verdicts.values():
+        v["skipped"] = _skipped_formats(options.formats, v, fits)
     for fmt in sorted(SINGLE_CAMERA_FORMATS.intersection(options.formats)):  # refuse before writing anything
         for person, v in verdicts.items():
             kept = np.concatenate([v["train"], v["val"]])
-            if len(kept):
+            if len(kept) and fmt not in v["skipped"]:
                 shared_intrinsics(fits, kept, f"{fmt} export of person {person}")
     needed = {int(r) for v in verdicts.values() for r in np.concatenate([v["train"], v["val"]])}
-    frames = {}
-    for index, frame in iter_frames(paths["video"], stop=int(tracklets["frame_index"][list(needed)].max()) + 1):
-        for row in needed:
-            if tracklets["frame_index"][row] == index:
-                frames[row] = frame
-    report = {"persons": {}, "formats": list(options.formats), "thresholds": sel.__dict__,
+    frames = _read_frames(paths["video"], tracklets, needed)
+    staging = out.with_name(f".{out.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        report = _write_export(staging, verdicts, frames, tracklets, keypoints, fits, betas, options, renderer,
+                               vertices, body_model, progress)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        renderer.close()
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)
+    return report
+
+
+def _write_export(out, verdicts, frames, tracklets, keypoints, fits, betas, options, renderer, vertices, body_model,
+                  progress) -> dict:
+    report = {"persons": {}, "formats": list(options.formats), "thresholds": options.selection.__dict__,
               "mask_source": str(tracklets["mask_source"])}
     for n, (person, v) in enumerate(verdicts.items()):
-        report["persons"][str(person)] = _export_person(person, v, frames, tracklets, fits, betas, out, options,
-                                                        renderer, vertices, body_model, (height, width))
+        report["persons"][str(person)] = export_person(person, v, frames, tracklets, keypoints, fits, betas, out,
+                                                        options, renderer, vertices, body_model)
         progress(0.4 + 0.6 * (n + 1) / len(verdicts), f"exported person {person}")
-    kept_by_person = {p: np.isin(v["rows"], np.concatenate([v["train"], v["val"]])) for p, v in verdicts.items()}
+    out.mkdir(parents=True, exist_ok=True)
     if options.previews:
-        out.mkdir(parents=True, exist_ok=True)
-        previews.track_plot(tracklets, kept_by_person, out / "tracks.png")
-    renderer.close()
-    report["summary"] = {p: {k: r[k] for k in ("kept_train", "kept_val", "rejected")}
+        kept = {p: np.isin(v["rows"], np.concatenate([v["train"], v["val"]])) for p, v in verdicts.items()}
+        previews.track_plot(tracklets, kept, out / "tracks.png")
+    report["summary"] = {p: {k: r[k] for k in ("kept_train", "kept_val", "rejected", "skipped_formats")}
                          for p, r in report["persons"].items()}
     (out / "report.json").write_text(json.dumps(report, indent=1, default=str))
     return report
 
 
-def _export_person(person, v, frames, tracklets, fits, betas, out, options, renderer, vertices, body_model,
-                   image_size):
-    height, width = image_size
-    folder = out / f"person_{person:03d}"
-    chosen = np.sort(np.concatenate([v["train"], v["val"]]))
-    reasons = v["reasons"]
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "manifest.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["frame_index", "shot_id", "verdict", "reasons", "reproj_px", "det_conf"])
-        for row in v["rows"]:
-            verdict = "train" if row in v["train"] else "val" if row in v["val"] else (
-                "rejected" if reasons[int(row)] else "not sampled")
-            writer.writerow([int(tracklets["frame_index"][row]), int(tracklets["shot_id"][row]), verdict,
-                             "; ".join(reasons[int(row)]), f"{fits['reproj_px'][row]:.2f}",
-                             f"{tracklets['det_conf'][row]:.2f}"])
-    result = {"kept_train": int(len(v["train"])), "kept_val": int(len(v["val"])),
-              "rejected": int(sum(1 for r in v["rows"] if reasons[int(r)])),
-              "reasons": dict(Counter(gate(x) for r in v["rows"] for x in reasons[int(r)]))}
-    if len(chosen) == 0:
-        return result
-    split = np.where(np.isin(chosen, v["val"]), "val", "train")
-    masks = {int(r): decode_mask(str(tracklets["mask_rle"][r]), height, width) for r in chosen}
-    person_betas = betas[chosen[0]]
-    bundle = folder / "bundle"
-    exporters.write_bundle(bundle, frames, masks, fits, chosen, split, person_betas, (height, width))
-    if "humannerf" in options.formats:
-        exporters.write_humannerf(folder / "humannerf", bundle, fits, chosen, person_betas)
-    if "neuralbody" in options.formats:
-        write_neuralbody(folder / "neuralbody", bundle, fits, chosen, split, person_betas, body_model, vertices,
-                         image_size)
-    if "easymocap" in options.formats:
-        write_easymocap(folder / "easymocap", bundle, fits, chosen, split, person_betas, body_model, image_size,
-                        person)
-    if "instantavatar" in options.formats:
-        result["instantavatar_shots"] = write_instantavatar(
-            folder / "instantavatar", bundle, fits, chosen, split, person_betas, image_size, person)
-    if options.previews:
-        shown, crops = [], []
-        for row in chosen:
-            silhouette, colour = renderer.render(vertices(int(row)), camera_matrices(fits, [row])[0])
-            shown.append(overlay(frames[int(row)], silhouette, colour))
-            crops.append(previews.crop_around(shown[-1], tracklets["bbox_xyxy"][row]))
-        (folder / "previews").mkdir(exist_ok=True)
-        step = max(len(crops) // 16, 1)
-        previews.contact_sheet(crops[::step], folder / "previews" / "contact_sheet.png", columns=8, tile_width=160)
-        previews.overlay_video(shown, folder / "previews" / "overlay.mp4", float(10))
-    return result
+def _check_output_folder(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "report.json").is_file())):
+        raise InvalidInput(f"output folder {out} exists and is not an mshot export (no report.json): choose an "
+                           "empty or new folder; an older export there would be replaced")
+
+
+def _read_frames(video: Path, tracklets: dict, rows: set[int]) -> dict[int, np.ndarray]:
+    """The video frames (H, W, 3) BGR of `rows`; InvalidInput if a frame's size differs from the tracklets'."""
+    height, width = (int(v) for v in tracklets["image_size"])
+    frames = {}
+    if not rows:
+        return frames
+    for index, frame in iter_frames(video, stop=int(tracklets["frame_index"][list(rows)].max()) + 1):
+        for row in rows:
+            if tracklets["frame_index"][row] == index:
+                if frame.shape[:2] != (height, width):
+                    raise InvalidInput(f"video {video} frame {index} is {frame.shape[1]}x{frame.shape[0]} px but the "
+                                       f"tracklets were made at {width}x{height}: frames of different sizes")
+                frames[row] = frame
+    return frames
+
+
+def _skipped_formats(names, verdict: dict, fits: dict) -> dict[str, str]:
+    """{format: why it is not written for this person} (services/dataset/formats.py minimums)."""
+    fitted = int(fits["valid"][verdict["rows"]].sum())
+    skipped = {}
+    for fmt in names:
+        counts = (fitted, 0) if fmt in ANIMATION_FORMATS else (len(verdict["train"]), len(verdict["val"]))
+        reason = skip_reason(fmt, *counts)
+        if reason:
+            skipped[fmt] = reason
+    return skipped
 
 
 class DatasetEngine:
@@ -232,5 +230,5 @@ def options_with(formats=(), person_ids=(), target_frames=0, val_fraction=0.0, p
         selection = replace(selection, target_frames=target_frames)
     if val_fraction:
         selection = replace(selection, val_fraction=val_fraction)
-    return DatasetOptions(formats=tuple(formats) or exporters.FORMATS, person_ids=tuple(person_ids),
+    return DatasetOptions(formats=tuple(formats) or FORMATS, person_ids=tuple(person_ids),
                           previews=previews, selection=selection)

@@ -3,10 +3,13 @@ the video camera as world (extrinsics identity), smplx semantics for the body.
 
 - bundle (mshot's own): images/ and masks/ PNG, smpl.npz (frame_index, split, global_orient, body_pose,
   transl, betas (10,)), cameras.npz (frame_index, K (N,3,3), R (N,3,3), t (N,3), image_size [H, W]).
-- humannerf ("wild" layout): images/, masks/, metadata.json {frame: {poses (72), betas (10),
-  cam_intrinsics (3x3), cam_extrinsics (4x4)}}; the format has no translation, so the body translation is
-  folded into the extrinsics: x_cam = I x_body + transl.
-- neuralbody, easymocap: services/dataset/zju.py; instantavatar: services/dataset/instantavatar.py.
+- humannerf ("wild" layout, chungyiweng/humannerf `tools/prepare_wild/prepare_dataset.py` reads it): images/,
+  masks/, metadata.json {frame: {poses (72), betas (10), cam_intrinsics (3x3), cam_extrinsics (4x4)}}; the format
+  has no translation, so the body translation is folded into the extrinsics: x_cam = I x_body + transl.
+  HumanNeRF trains on every image of the folder, so `humannerf/` holds the training frames only and
+  `humannerf_val/` the held-out ones, in the same layout.
+- neuralbody, easymocap: zju.py; neuralbody_monocular: neuralbody_monocular.py; instantavatar (and GART):
+  instantavatar.py; vid2avatar: vid2avatar.py; bvh, gltf: motion.py. Formats and minimums: formats.py.
 """
 
 from __future__ import annotations
@@ -17,11 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mshot.choices import DATASET_FORMATS
 from mshot.npzio import save_npz
 from services.dataset.cameras import camera_matrices
-
-FORMATS = DATASET_FORMATS
 
 
 def write_bundle(out: Path, frames: dict, masks: dict, fits: dict, rows: np.ndarray, split: np.ndarray,

@@ -11,12 +11,18 @@ What InstantAvatar reads (tijiang13/InstantAvatar):
   falling back to `poses/{split}.npz`; so masks are written both ways and the per-split poses once.
 - The split's frames are chosen only by `start`, `end`, `skip` in the dataset yaml (`confs/dataset/...`), so
   images are numbered training frames first, then held-out frames; `dataset.yaml` holds those ranges. A shot
-  without a held-out frame validates on its last training frame.
+  without a held-out frame is not written (the summary says so): it could only validate on a training frame.
+- `scripts/custom/refine-smpl.py` (`main`) and the refine path of `peoplesnapshot.py` read `poses.npz` (every
+  image's SMPL, as poses_optimized.npz) and `keypoints.npy` (N, 25, 3): BODY_25 x, y pixels and confidence per image.
+- GART (JiahuiLei/GART `lib_data/instant_avatar_wild.py`) reads this layout too, but its default split is images
+  0-41 / 42-51 unless `start_end_skip` is given (end exclusive, `[start:end:skip]`): `gart_split.json` holds
+  {train, val, test: [start, end, skip]} for this shot, to pass as `ins_avt_wild_start_end_skip`.
 The body translation stays in `transl` (the camera is the world, extrinsic identity; docs/conventions.md).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -62,15 +68,17 @@ def _smpl(fits: dict, rows: np.ndarray, betas: np.ndarray) -> dict:
 
 
 def write_instantavatar(out: Path, bundle: Path, fits: dict, rows: np.ndarray, split: np.ndarray,
-                        betas: np.ndarray, image_size, person: int) -> list[str]:
-    """Write `out/shot_SS/` for each shot of `rows` (time order, `split` 'train'/'val' per row); returns the
-    folder names."""
-    written = []
+                        betas: np.ndarray, image_size, person: int, keypoints: np.ndarray) -> tuple[list[str], dict]:
+    """Write `out/shot_SS/` for each shot of `rows` (time order, `split` 'train'/'val' per row) that has training
+    and held-out frames; `keypoints` (R, 25, 3) per artifact row. Returns (folder names, {shot folder: why not})."""
+    written, skipped = [], {}
     for shot in np.unique(fits["shot_id"][rows]):
         in_shot = fits["shot_id"][rows] == shot
         train, val = rows[in_shot & (split == "train")], rows[in_shot & (split == "val")]
-        if len(train) == 0:  # every chosen frame of the shot was held out: train on them
-            train, val = val, val[:0]
+        if len(train) == 0 or len(val) == 0:
+            skipped[f"shot_{int(shot):02d}"] = (f"{len(train)} training and {len(val)} held-out frame(s) in this shot; "
+                                                "instantavatar needs at least 1 of each per shot")
+            continue
         ordered = np.concatenate([train, val])
         folder = out / f"shot_{int(shot):02d}"
         for sub in ("images", "masks", "poses"):
@@ -85,16 +93,19 @@ def write_instantavatar(out: Path, bundle: Path, fits: dict, rows: np.ndarray, s
         K = camera_matrices(fits, ordered[:1])[0]
         save_npz(folder / "cameras.npz", {"intrinsic": K, "extrinsic": np.eye(4), "height": int(image_size[0]),
                                           "width": int(image_size[1])}, compress=False)
-        held_out = val if len(val) else train[-1:]
-        first_val = len(train) if len(val) else len(train) - 1
-        for name, chosen in (("train", train), ("val", held_out), ("test", held_out)):
+        first_val = len(train)
+        for name, chosen in (("train", train), ("val", val), ("test", val)):
             save_npz(folder / "poses" / f"{name}.npz", _smpl(fits, chosen, betas), compress=False)
-        save_npz(folder / "poses_optimized.npz", _smpl(fits, ordered, betas), compress=False)
+        for name in ("poses_optimized.npz", "poses.npz"):
+            save_npz(folder / name, _smpl(fits, ordered, betas), compress=False)
+        np.save(folder / "keypoints.npy", keypoints[ordered].astype(np.float32))
+        (folder / "gart_split.json").write_text(json.dumps(
+            {"train": [0, len(train), 1], "val": [first_val, len(ordered), 1], "test": [first_val, len(ordered), 1]}))
         name = f"person_{person:03d}_{folder.name}"
-        last_val = first_val + len(held_out) - 1
+        last_val = len(ordered) - 1
         eval_splits = "".join(_EVAL_SPLIT.format(split=s, first_val=first_val, last_val=last_val)
                               for s in ("val", "test"))
         (folder / "dataset.yaml").write_text(_DATASET_YAML.format(
             name=name, last_train=len(train) - 1, first_val=first_val, last_val=last_val, eval_splits=eval_splits))
         written.append(folder.name)
-    return written
+    return written, skipped

@@ -40,12 +40,13 @@ def rh_th_params(body_model, global_orient: np.ndarray, body_pose: np.ndarray, t
     return {"Rh": np.asarray(global_orient, np.float64), "Th": Th, "poses": poses, "shapes": betas[None].astype(float)}
 
 
-def _ordered(fits: dict, rows: np.ndarray, split: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def training_first(fits: dict, rows: np.ndarray, split: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """rows and split reordered: the training rows (time order), then the held-out ones."""
     order = np.concatenate([np.flatnonzero(split == "train"), np.flatnonzero(split == "val")])
     return rows[order], split[order]
 
 
-def _write_frames_csv(path: Path, fits: dict, rows: np.ndarray, split: np.ndarray) -> None:
+def write_frames_csv(path: Path, fits: dict, rows: np.ndarray, split: np.ndarray) -> None:
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["index", "frame_index", "shot_id", "split"])
@@ -64,7 +65,7 @@ def write_neuralbody(out: Path, bundle: Path, fits: dict, rows: np.ndarray, spli
       shapes (1,10)) and vertices/{i}.npy ((6890,3) world metres); i is also the latent code index.
     `vertices(row)` gives the row's smplx vertices (V,3) metres in the camera (= world) frame."""
     K = shared_intrinsics(fits, rows, "neuralbody")
-    rows, split = _ordered(fits, rows, split)
+    rows, split = training_first(fits, rows, split)
     for sub in (f"images/{CAMERA}", f"mask_cihp/images/{CAMERA}", "params", "vertices"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     params = rh_th_params(body_model, fits["global_orient"][rows], fits["body_pose"][rows], fits["transl"][rows],
@@ -82,13 +83,45 @@ def write_neuralbody(out: Path, bundle: Path, fits: dict, rows: np.ndarray, spli
     t_metres = np.zeros((3, 1))  # the video camera is the world
     cams = {"K": [K], "D": [np.zeros((5, 1))], "R": [np.eye(3)], "T": [t_metres * 1000.0]}
     np.save(out / "annots.npy", {"cams": cams, "ims": ims}, allow_pickle=True)
-    _write_frames_csv(out / "frames.csv", fits, rows, split)
+    write_frames_csv(out / "frames.csv", fits, rows, split)
     train = int((split == "train").sum())
-    (out / "config_overrides.yaml").write_text(
-        "# Neural Body: add to a copy of configs/multi_view_custom.yaml (data_root/ann_file: this folder,\n"
-        "# annots.npy); frames 0..num_train_frame-1 train, the next num_novel_pose_frame are held out.\n"
-        f"H: {int(image_size[0])}\nW: {int(image_size[1])}\nratio: 1.\ntraining_view: [0]\nbegin_ith_frame: 0\n"
-        f"frame_interval: 1\nnum_train_frame: {train}\nnum_novel_pose_frame: {len(rows) - train}\n")
+    (out / NEURALBODY_CONFIG).write_text(_NEURALBODY_YAML.format(
+        H=int(image_size[0]), W=int(image_size[1]), train=train, held_out=len(rows) - train))
+
+
+NEURALBODY_CONFIG = "mshot_neuralbody.yaml"
+_NEURALBODY_YAML = """# Neural Body config for this folder (written by mshot), complete and valid YAML.
+# From the neuralbody checkout:
+#   ln -s /path/to/this/folder data/mshot && cp data/mshot/{config} configs/
+#   python train_net.py --cfg_file configs/{config} exp_name mshot
+# Frames 0..num_train_frame-1 train; the next num_novel_pose_frame are held out: evaluate them with
+#   python run.py --type evaluate --cfg_file configs/{config} exp_name mshot test_novel_pose True
+task: 'if_nerf'
+gpus: [0]
+parent_cfg: 'configs/zju_mocap_exp/latent_xyzc_313.yaml'
+train_dataset:
+    data_root: 'data/mshot'
+    human: 'mshot'
+    ann_file: 'data/mshot/annots.npy'
+    split: 'train'
+test_dataset:
+    data_root: 'data/mshot'
+    human: 'mshot'
+    ann_file: 'data/mshot/annots.npy'
+    split: 'test'
+H: {H}
+W: {W}
+ratio: 1.
+training_view: [0]
+begin_ith_frame: 0
+frame_interval: 1
+num_train_frame: {train}
+num_novel_pose_frame: {held_out}
+smpl: 'smpl'
+vertices: 'vertices'
+params: 'params'
+big_box: True
+""".replace("{config}", "mshot_neuralbody.yaml")
 
 
 def _write_matrix(fs: cv2.FileStorage, key: str, value: np.ndarray) -> None:
@@ -103,18 +136,33 @@ def _open_yml(path: Path) -> cv2.FileStorage:
     return fs
 
 
+def _write_annot(path: Path, image: str, image_size, person: int, detection: dict) -> None:
+    x0, y0, x1, y1 = (float(v) for v in detection["bbox_xyxy"])
+    annot = {"personID": int(person), "bbox": [x0, y0, x1, y1, float(detection["det_conf"])],
+             "keypoints": np.asarray(detection["keypoints_body25"], float).tolist(), "area": (x1 - x0) * (y1 - y0)}
+    path.write_text(json.dumps({"filename": image, "height": int(image_size[0]), "width": int(image_size[1]),
+                                "annots": [annot]}))
+
+
 def write_easymocap(out: Path, bundle: Path, fits: dict, rows: np.ndarray, split: np.ndarray, betas: np.ndarray,
-                    body_model, image_size, person: int) -> None:
+                    body_model, image_size, person: int, detections: dict) -> None:
     """What EasyMocap reads (`easymocap/mytools/camera_utils.py` `read_camera`/`FileStorage.read`;
     `easymocap/mytools/reader.py` `read_smpl`; `easymocap/dataset/base.py` `read_smpl` and its image lists,
     `getFileList(..., '.jpg')`; `doc/dataset.md`, `doc/02_output.md`):
     - intri.yml: names [cam0], K_cam0 (3,3), dist_cam0 (1,5), H_cam0, W_cam0; extri.yml: names, R_cam0 (3,1)
       Rodrigues vector, Rot_cam0 (3,3), T_cam0 (3,1) metres; world-to-camera x_cam = R x + T;
     - images/cam0/NNNNNN.jpg; output-smpl-3d/smpl/NNNNNN.json: a list of {id, Rh (1,3), Th (1,3), poses (1,72),
-      shapes (1,10)}; masks (not read by EasyMocap's fitting) in mask/cam0/NNNNNN.png, 255 = person."""
+      shapes (1,10)}; masks (not read by EasyMocap's fitting) in mask/cam0/NNNNNN.png, 255 = person;
+    - annots/cam0/NNNNNN.json (doc/dataset.md "2D Pose", read by `mytools/file_utils.py` `read_annot`): {filename,
+      height, width, annots: [{personID, bbox [l, t, r, b, conf] px, keypoints (25, 3) BODY_25 x, y px and
+      confidence, area}]}; `detections` holds `keypoints_body25` (R, 25, 3), `bbox_xyxy` (R, 4), `det_conf` (R,)
+      per artifact row.
+    The smpl json is the current EasyMocap output (a list of people). Neural Body's
+    `zju_smpl/easymocap_to_neuralbody.py` reads an older form ({'annots': [...]}, poses (1, 69)); it is not needed:
+    the neuralbody export already holds the params/ and vertices/ that script would make."""
     K = shared_intrinsics(fits, rows, "easymocap")
-    rows, split = _ordered(fits, rows, split)
-    for sub in (f"images/{CAMERA}", f"mask/{CAMERA}", "output-smpl-3d/smpl"):
+    rows, split = training_first(fits, rows, split)
+    for sub in (f"images/{CAMERA}", f"mask/{CAMERA}", f"annots/{CAMERA}", "output-smpl-3d/smpl"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     fs = _open_yml(out / "intri.yml")
     _write_matrix(fs, f"K_{CAMERA}", K)
@@ -137,4 +185,6 @@ def write_easymocap(out: Path, bundle: Path, fits: dict, rows: np.ndarray, split
         person_params = {"id": int(person), "Rh": params["Rh"][n:n + 1].tolist(), "Th": params["Th"][n:n + 1].tolist(),
                          "poses": params["poses"][n:n + 1].tolist(), "shapes": params["shapes"].tolist()}
         (out / "output-smpl-3d" / "smpl" / f"{n:06d}.json").write_text(json.dumps([person_params], indent=1))
-    _write_frames_csv(out / "frames.csv", fits, rows, split)
+        _write_annot(out / "annots" / CAMERA / f"{n:06d}.json", f"images/{CAMERA}/{n:06d}.jpg", image_size, person,
+                     {k: v[r] for k, v in detections.items()})
+    write_frames_csv(out / "frames.csv", fits, rows, split)
