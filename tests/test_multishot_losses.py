@@ -36,8 +36,11 @@ def test_differences_and_root_relative_joints():
     assert losses.second_difference(x, torch.tensor([[0, 1, 2]])).tolist() == [4.0]
     joints = torch.tensor([[[1.0, 1.0, 1.0], [1.0, 2.0, 1.0]]])
     rot_z90 = torch.tensor([[[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]])
-    rel = losses.root_relative_joints(joints, rot_z90)
+    rel = losses.root_relative_joints(joints, joints[:, 0], rot_z90)
     assert torch.allclose(rel[0, 1], torch.tensor([1.0, 0.0, 0.0]))
+    # the root is the one given, not the first joint: relative to (1, 1, 0) the joints are R^T (0, 0, 1), R^T (0, 1, 1)
+    rel = losses.root_relative_joints(joints, torch.tensor([[1.0, 1.0, 0.0]]), rot_z90)
+    assert torch.allclose(rel[0], torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 1.0]]))
 
 
 def test_gradients_of_terms():
@@ -48,7 +51,7 @@ def test_gradients_of_terms():
     assert torch.autograd.gradcheck(losses.bend_prior, (pose,))
     j = torch.randn(2, 4, 3, dtype=torch.float64, requires_grad=True)
     rot = torch.linalg.qr(torch.randn(2, 3, 3, dtype=torch.float64))[0]
-    assert torch.autograd.gradcheck(lambda t: losses.root_relative_joints(t, rot), (j,))
+    assert torch.autograd.gradcheck(lambda t: losses.root_relative_joints(t, t[:, 2], rot), (j,))
 
 
 def test_gmm_prior_single_component_equals_gaussian_quadratic():

@@ -77,14 +77,15 @@ def second_difference(values: torch.Tensor, triples: torch.Tensor) -> torch.Tens
     return (acc * acc).flatten(1).sum(-1)
 
 
-def root_relative_joints(joints: torch.Tensor, root_rotation: torch.Tensor) -> torch.Tensor:
-    """Joints relative to the root joint (index 0), expressed in the body frame.
+def root_relative_joints(joints: torch.Tensor, root: torch.Tensor, root_rotation: torch.Tensor) -> torch.Tensor:
+    """Joints relative to the body's root (the SMPL pelvis), expressed in the body frame.
 
-    joints (B, J, 3) metres in the camera frame, root_rotation (B, 3, 3) global orientation matrix
+    joints (B, J, 3) metres in the camera frame, root (B, 3) metres (the pelvis joint: BODY_25's first joint is the
+    Nose, which is no root), root_rotation (B, 3, 3) global orientation matrix
     -> (B, J, 3) metres, R^T (joint - root): invariant to the global orientation and translation, so its temporal
     smoothness can cross a shot cut where the camera, not the body, jumped.
     """
-    relative = joints - joints[:, :1]
+    relative = joints - root[:, None, :]
     return torch.einsum("bij,bki->bkj", root_rotation, relative)
 
 

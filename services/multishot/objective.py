@@ -195,6 +195,11 @@ class FitProblem:
         return {"betas_rows": betas_rows, "pelvis": pelvis, "rest": rest, "transl": transl, "points": points,
                 "rotations": rotations, "reference_depth": reference_depth}
 
+    def relative_joints(self, body: dict) -> torch.Tensor:
+        """(M, 25, 3) metres: the BODY_25 points of `body()` relative to the pelvis, in the body frame."""
+        return losses.root_relative_joints(body["points"][:, self.body25_index], body["pelvis"],
+                                           body["rotations"][:, 0])
+
     def projected_body25(self, points: torch.Tensor) -> torch.Tensor:
         return project(points[:, self.body25_index], self.focal, self.principal)
 
@@ -231,7 +236,7 @@ class FitProblem:
         if stage == "torso":
             return terms
         pose = p["body_pose"]
-        relative = losses.root_relative_joints(b["points"][:, self.body25_index], rotation) * size_ratio[..., None]
+        relative = self.relative_joints(b) * size_ratio[..., None]
         terms.update({
             "pose_prior": o.pose_prior_weight**2 * self.prior(pose).sum(),
             "initial_pose": (self.initial_pose_weights * (pose - self.pose0) ** 2).sum(),
