@@ -31,7 +31,9 @@ import torch
 from mshot.body.joint_maps import BODY25_TO_SMPLX45
 from mshot.errors import InvalidInput
 from mshot.geometry.torch_ops import axis_angle_to_matrix, project
+from mshot.body.blazepose_smpl import TORSO_BONES
 from services.multishot import losses
+from services.multishot.landmarks import direction_residual
 from services.multishot.rows import temporal_links
 
 # BODY_25 keypoints ignored by the full fit (neck, right hip, left hip: defined differently from SMPL's joints).
@@ -70,7 +72,7 @@ def _fill_from_nearest(values: np.ndarray, usable: np.ndarray, person: np.ndarra
 class FitProblem:
     """Tensors and the objective of one fit; parameters live in `self.params`."""
 
-    def __init__(self, rows, keypoints, joints_model, pose_prior, options, device):
+    def __init__(self, rows, keypoints, joints_model, pose_prior, options, device, landmarks=None):
         self.options = options
         self.device = device
         f32 = torch.float32
@@ -156,6 +158,10 @@ class FitProblem:
             "betas": tensor(betas0).requires_grad_(),
         }
         self.evaluations = 0
+        self.landmark_directions = self.landmark_weights = None
+        if landmarks is not None:  # a LandmarkTargets (landmarks.py)
+            self.landmark_directions = tensor(landmarks.directions)
+            self.landmark_weights = tensor(landmarks.weights)
 
     def _initial_pose_weights(self, seen: np.ndarray) -> torch.Tensor:
         """(M, 69) weight of each body-pose coordinate's pull to its initial estimate.
@@ -233,6 +239,10 @@ class FitProblem:
             "depth_anchor": anchor_weight * losses.relative_depth_anchor(b["reference_depth"], self.depth_anchor).sum(),
             "invalid_anchor": o.invalid_anchor_weight * (self.invalid * root_drift).sum(),
         }
+        if self.landmark_directions is not None:
+            bones = slice(0, TORSO_BONES) if stage == "torso" else slice(None)
+            terms["landmarks"] = o.landmark_weight * direction_residual(
+                b["points"], self.landmark_directions[:, bones], self.landmark_weights[:, bones], o.landmark_rho).sum()
         if stage == "torso":
             return terms
         pose = p["body_pose"]
