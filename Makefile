@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SAMPLE_VIDEO ?= data/sample/multishot_sample.mp4
 OUT ?= out/sample
 
-.PHONY: install run test lint proto bench up clean system-deps sample deploy-check images-smoke
+.PHONY: install run test lint proto bench up clean system-deps sample deploy-check images-smoke render-env
 
 $(STAMP): requirements/base.txt requirements/late.txt requirements/dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -55,6 +55,11 @@ lint: $(STAMP)
 
 bench: install $(SAMPLE_VIDEO)
 	PYOPENGL_PLATFORM=osmesa $(BIN)/python -m bench
+
+# The ground-truth video renderer's own environment (anny, pyrender, OSMesa), apart from the project's venv.
+RENDER_VENV ?= /work/venvs/render
+render-env: system-deps
+	PY=$(PY) bash scripts/render_env.sh $(RENDER_VENV)
 
 up: install
 	$(BIN)/mshot up

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import keypoints, multishot, pipeline, tracking
+from bench import keypoints, multishot, pipeline, tracking, video3d
 
 if __name__ == "__main__":
     quick = "--quick" in sys.argv
@@ -15,4 +15,6 @@ if __name__ == "__main__":
     status |= tracking.main([])
     print()
     status |= keypoints.main([])
+    print()
+    status |= video3d.main(["--max-frames", "40", "--no-dataset"] if quick else [])
     sys.exit(status)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +62,16 @@ def save_ground_truth(path: str | Path, arrays: dict) -> Path:
 def load_ground_truth(path: str | Path) -> GroundTruth:
     data = GT_VIDEO.load(path)
     return GroundTruth(**{k: (data[k].item() if data[k].ndim == 0 else data[k]) for k in GT_VIDEO.fields})
+
+
+def truncate_ground_truth(gt: GroundTruth, frames: int) -> GroundTruth:
+    """The ground truth of the first `frames` frames only (per-frame arrays cut, rows of later frames dropped)."""
+    keep = gt.frame_index < frames
+    per_frame = ("frame_shot_id", "camera_focal_px", "camera_principal_px", "camera_world_to_cam")
+    per_row = ("person_id", "frame_index", "bbox_xyxy", "mask_rle", "visible_fraction", "keypoints_body25",
+               "joints3d_cam_body25")
+    return replace(gt, num_frames=min(frames, gt.num_frames), **{k: getattr(gt, k)[:frames] for k in per_frame},
+                   **{k: getattr(gt, k)[keep] for k in per_row})
 
 
 def add_ground_truth_arguments(parser: argparse.ArgumentParser) -> None:

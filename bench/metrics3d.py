@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
+
+
+def smpl_joints(model, orient, pose, betas, transl) -> np.ndarray:
+    """(B, 45, 3) metres: a mshot.body.model.BodyModel's joints for (B, 3), (B, 69), (B, 10), (B, 3) arrays."""
+    t = lambda a: torch.tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
+    with torch.no_grad():
+        return model(t(orient), t(pose), t(betas), t(transl)).joints.numpy()
 
 
 def mpjpe_mm(pred: np.ndarray, true: np.ndarray) -> float:

@@ -25,15 +25,9 @@ from services.multishot.fit import FitOptions, fit_tracklets
 from services.multishot.kinematics import SparseSmplJoints
 
 
-def _joints(model, orient, pose, betas, transl) -> np.ndarray:
-    t = lambda a: torch.tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
-    with torch.no_grad():
-        return model(t(orient), t(pose), t(betas), t(transl)).joints.numpy()
-
-
 def evaluate(model, data, orient, pose, betas, transl) -> dict:
     truth = data["truth"]
-    pred = _joints(model, orient, pose, betas, transl)
+    pred = metrics3d.smpl_joints(model, orient, pose, betas, transl)
     true = data["joints"]
     rows = data["tracklets"]
     segment = rows["person_id"] * 10_000 + rows["shot_id"]

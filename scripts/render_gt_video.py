@@ -1,11 +1,12 @@
-"""Render the tracking/keypoints ground-truth video: four Anny people walking across a paved plaza, seen in
-four shots whose camera cuts change viewpoint and distance, people passing in front of each other and behind
-pillars. Writes OUT/gt_video.mp4 (640x360, 12 fps, mp4v) and OUT/gt_video.npz (`mshot.gt-video/1`, exact
-ground truth: bench/ground_truth.py, OUT/README.md).
+"""Render a ground-truth video: Anny people on a paved plaza, seen in several shots whose camera cuts change
+viewpoint, distance, height and focal length (scripts/gt_video/scenes.py: `plaza` = tests/data/gt_video, four
+people walking, passing each other and pillars; `standing` = tests/data/gt_video2, a child, a tall man and a woman
+standing, turning and walking). Writes OUT/<stem>.mp4 (640x360, mp4v) and OUT/<stem>.npz (`mshot.gt-video/1`,
+exact ground truth: bench/ground_truth.py, OUT/README.md).
 
 Runs in its own environment (anny, pyrender, OSMesa; see tests/data/gt_video/README.md for the exact command):
     ANNY_CACHE_DIR=/work/cache/anny PYOPENGL_PLATFORM=osmesa PYTHONPATH=. \\
-        /work/venvs/render/bin/python scripts/render_gt_video.py --out tests/data/gt_video
+        /work/venvs/render/bin/python scripts/render_gt_video.py [--scene plaza|standing]
 """
 
 from __future__ import annotations
@@ -21,47 +22,34 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
 
-from gt_video.people import Person, body25_from_coco, clothes_colours, gait_pose, walk_positions  # noqa: E402
+from gt_video.people import body25_from_coco, clothes_colours, gait_pose, walk_positions  # noqa: E402
 from gt_video.scene import Camera, build_set, look_at  # noqa: E402
+from gt_video.scenes import SCENES, Shot, VideoScene  # noqa: E402
 
-WIDTH, HEIGHT, FPS, FRAMES = 640, 360, 12.0, 120
-# (first frame, azimuth of the camera around the people it frames in degrees, distance m, eye height m, focal px,
-# the people it frames)
-SHOTS = ((0, -90.0, 10.0, 1.7, 620.0, (0, 1, 2, 3)), (34, 10.0, 6.5, 2.6, 720.0, (0, 1, 2, 3)),
-         (62, 150.0, 8.0, 4.5, 600.0, (0, 1, 2, 3)), (92, -170.0, 7.5, 1.6, 600.0, (2, 3)))
-PEOPLE = (
-    Person({"gender": 0.9, "age": 0.6, "muscle": 0.6, "weight": 0.5, "height": 0.55}, ((-5.5, 0.6), (5.5, 0.6)),
-           1.25, 0.0, (175, 35, 40), "plain", "long", (45, 60, 105), (30, 25, 25), (225, 185, 160), (40, 30, 20)),
-    Person({"gender": 0.1, "age": 0.55, "muscle": 0.4, "weight": 0.45, "height": 0.5}, ((5.0, -0.6), (-5.0, -0.6)),
-           1.1, 0.0, (30, 45, 95), "stripes", "short", (200, 180, 140), (235, 235, 235), (150, 105, 80),
-           (25, 20, 15)),
-    Person({"gender": 0.8, "age": 0.7, "muscle": 0.5, "weight": 0.7, "height": 0.45},
-           ((-1.5, -4.0), (-1.0, 1.0), (3.5, 3.5)), 1.0, 0.5, (40, 120, 60), "checks", "long", (30, 30, 35),
-           (90, 60, 40), (240, 200, 175), (130, 90, 50)),
-    Person({"gender": 0.2, "age": 0.8, "muscle": 0.5, "weight": 0.55, "height": 0.45}, ((4.0, 3.5), (-3.0, 2.5)),
-           0.9, 2.0, (215, 180, 40), "plain", "long", (110, 110, 115), (60, 35, 30), (95, 65, 50), (200, 200, 195)),
-)
+WIDTH, HEIGHT = 640, 360
 
 
-def shot_cameras(frames: int, people_xy: np.ndarray) -> tuple[np.ndarray, list[Camera]]:
+def shot_cameras(shots: tuple[Shot, ...], frames: int, people_xy: np.ndarray) -> tuple[np.ndarray, list[Camera]]:
     """people_xy (P, F, 2) -> per frame: shot id and camera. Each shot's eye is fixed; its aim follows the centroid
     of the people it frames, damped."""
-    starts = [s[0] for s in SHOTS if s[0] < frames]
+    starts = [s.first_frame for s in shots if s.first_frame < frames]
     frame_shot = np.searchsorted(starts, np.arange(frames), side="right") - 1
     cameras = []
     for f in range(frames):
-        first, azimuth, distance, eye_height, focal, framed = SHOTS[frame_shot[f]]
-        group_xy = people_xy[list(framed)].mean(axis=0)
+        shot = shots[frame_shot[f]]
+        group_xy = people_xy[list(shot.framed)].mean(axis=0)
         last = starts[frame_shot[f] + 1] - 1 if frame_shot[f] + 1 < len(starts) else frames - 1
-        middle = group_xy[(first + last) // 2]
-        a = np.radians(azimuth)
-        eye = np.array([middle[0] + distance * np.cos(a), middle[1] + distance * np.sin(a), eye_height])
+        middle = group_xy[(shot.first_frame + last) // 2]
+        a = np.radians(shot.azimuth_deg)
+        eye = np.array([middle[0] + shot.distance_m * np.cos(a), middle[1] + shot.distance_m * np.sin(a),
+                        shot.eye_height_m])
         aim = 0.7 * middle + 0.3 * group_xy[f]
-        cameras.append(look_at(eye, np.array([aim[0], aim[1], 0.95]), focal, np.array([WIDTH / 2, HEIGHT / 2])))
+        cameras.append(look_at(eye, np.array([aim[0], aim[1], shot.aim_height_m]), shot.focal_px,
+                               np.array([WIDTH / 2, HEIGHT / 2])))
     return frame_shot.astype(np.int32), cameras
 
 
-def animate_people(frames: int, fps: float, seed: int):
+def animate_people(people: tuple, frames: int, fps: float, seed: int):
     """-> per person (F, V, 3) world vertices, (F, 25, 3) world BODY_25 joints, (V, 3) colours; faces (T, 3)."""
     import anny
 
@@ -70,7 +58,7 @@ def animate_people(frames: int, fps: float, seed: int):
     times = np.arange(frames) / fps
     rng = np.random.default_rng(seed)
     bodies = []
-    for person in PEOPLE:
+    for person in people:
         out = model(pose_parameters=gait_pose(model, person, times), phenotype_kwargs=person.phenotype)
         vertices = out["vertices"].detach().numpy()
         joints = body25_from_coco(regressor(out).detach().numpy(), regressor.labels)
@@ -82,7 +70,7 @@ def animate_people(frames: int, fps: float, seed: int):
     return bodies, model.get_triangular_faces().numpy()
 
 
-def render(out_dir: Path, frames: int, fps: float, seed: int) -> None:
+def render(out_dir: Path, video: VideoScene, frames: int, fps: float, seed: int) -> None:
     import cv2
     import pyrender
     import trimesh
@@ -92,15 +80,15 @@ def render(out_dir: Path, frames: int, fps: float, seed: int) -> None:
     from mshot.geometry.camera import project
 
     started = time.perf_counter()
-    bodies, faces = animate_people(frames, fps, seed)
+    bodies, faces = animate_people(video.people, frames, fps, seed)
     print(f"animated {len(bodies)} people in {time.perf_counter() - started:.1f} s", flush=True)
-    people_xy = np.stack([walk_positions(p, np.arange(frames) / fps)[0] for p in PEOPLE])
-    frame_shot, cameras = shot_cameras(frames, people_xy)
+    people_xy = np.stack([walk_positions(p, np.arange(frames) / fps)[0] for p in video.people])
+    frame_shot, cameras = shot_cameras(video.shots, frames, people_xy)
     scene = pyrender.Scene(bg_color=[0.75, 0.82, 0.9, 1.0], ambient_light=[0.35, 0.35, 0.38])
     pillars = build_set(scene, seed)
     renderer = pyrender.OffscreenRenderer(WIDTH, HEIGHT)
     out_dir.mkdir(parents=True, exist_ok=True)
-    video_tmp = out_dir / ".gt_video.tmp.mp4"
+    video_tmp = out_dir / f".{video.stem}.tmp.mp4"
     writer = cv2.VideoWriter(str(video_tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (WIDTH, HEIGHT))
     rows: dict[str, list] = {k: [] for k in ("person_id", "frame_index", "bbox_xyxy", "mask_rle", "visible_fraction",
                                              "keypoints_body25", "joints3d_cam_body25")}
@@ -141,13 +129,13 @@ def render(out_dir: Path, frames: int, fps: float, seed: int) -> None:
     order = np.lexsort((rows["frame_index"], rows["person_id"]))
     arrays = {k: np.asarray(v)[order] for k, v in rows.items()}
     heights = [float(np.ptp(b[0][0][:, 2])) for b in bodies]  # standing height at frame 0 (mid-stride)
-    save_ground_truth(out_dir / "gt_video.npz", {
+    save_ground_truth(out_dir / f"{video.stem}.npz", {
         **arrays, "image_size": np.array([HEIGHT, WIDTH]), "fps": fps, "num_frames": frames,
         "frame_shot_id": frame_shot, "camera_focal_px": np.array([c.focal_px for c in cameras]),
         "camera_principal_px": np.stack([c.principal_px for c in cameras]),
         "camera_world_to_cam": np.stack([c.world_to_cam for c in cameras]), "person_height_m": np.array(heights)})
-    video_tmp.replace(out_dir / "gt_video.mp4")
-    print(f"wrote {out_dir}/gt_video.mp4 and gt_video.npz: {len(order)} person-frames, "
+    video_tmp.replace(out_dir / f"{video.stem}.mp4")
+    print(f"wrote {out_dir}/{video.stem}.mp4 and .npz: {len(order)} person-frames, "
           f"{int(frame_shot.max()) + 1} shots, {time.perf_counter() - started:.0f} s")
 
 
@@ -175,12 +163,16 @@ def keypoints_with_visibility(pixels: np.ndarray, depth: np.ndarray, ids: np.nda
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("tests/data/gt_video"))
-    parser.add_argument("--frames", type=int, default=FRAMES)
-    parser.add_argument("--fps", type=float, default=FPS)
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--scene", choices=sorted(SCENES), default="plaza",
+                        help="which video (scripts/gt_video/scenes.py): plaza = gt_video, standing = gt_video2")
+    parser.add_argument("--out", type=Path, default=None, help="default tests/data/<the scene's file stem>")
+    parser.add_argument("--frames", type=int, default=None, help="default: the scene's")
+    parser.add_argument("--fps", type=float, default=None, help="default: the scene's")
+    parser.add_argument("--seed", type=int, default=None, help="default: the scene's")
     args = parser.parse_args()
-    render(args.out, args.frames, args.fps, args.seed)
+    video = SCENES[args.scene]
+    render(args.out or Path("tests/data") / video.stem, video, args.frames or video.frames, args.fps or video.fps,
+           video.seed if args.seed is None else args.seed)
 
 
 if __name__ == "__main__":

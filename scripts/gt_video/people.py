@@ -38,6 +38,8 @@ class Person:
     skin: tuple
     hair: tuple
     stride_m: float = 1.35  # one gait cycle (two steps)
+    turns: tuple = ()  # ((time_s, degrees), ...): a turn about z added to the heading, interpolated (on the spot
+    # when standing: a person stands at path[0] facing along the path until start_s)
 
 
 def _rot(axis: str, degrees: np.ndarray) -> np.ndarray:
@@ -61,6 +63,9 @@ def walk_positions(person: Person, times_s: np.ndarray) -> tuple[np.ndarray, np.
     behind = np.column_stack([np.interp(np.maximum(distance - 0.5, 0), knots, points[:, k]) for k in range(2)])
     direction = ahead - behind
     heading = np.arctan2(direction[:, 0], -direction[:, 1])
+    if person.turns:
+        keys = np.asarray(person.turns, float)
+        heading = heading + np.radians(np.interp(times_s, keys[:, 0], keys[:, 1]))
     return xy, heading, distance
 
 
