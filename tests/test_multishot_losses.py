@@ -94,3 +94,13 @@ def test_temporal_links_stop_at_cuts_only_for_in_shot_variants():
     assert links.pairs_in_shot.tolist() == [[0, 1]]
     assert links.triples.tolist() == [[0, 1, 2]]
     assert links.triples_in_shot.shape == (0, 3)
+
+
+def test_joint_limits_cost_the_squared_excess_beyond_each_range_only():
+    pose = torch.zeros(2, 69)
+    assert losses.joint_limits(pose).tolist() == [0.0, 0.0]  # the rest pose is inside every range
+    pose[0, 9] = -0.2  # left knee bent backwards by 0.2 rad (range 0 .. 2.6)
+    pose[0, 55] = 1.0  # right elbow bent naturally (range 0 .. 2.6): free
+    pose[1, 6] = 1.0  # spine1 folded forward 1 rad (range -0.3 .. 0.6): 0.4 too far
+    pose[1, 52] = 0.5  # left elbow bent the wrong way by 0.5 rad (range -2.6 .. 0)
+    assert losses.joint_limits(pose).tolist() == pytest.approx([0.04, 0.16 + 0.25])

@@ -2,7 +2,8 @@
 
 Entry point: `fit_tracklets(tracklets, keypoints_body25, body_model, options, progress, pose_prior) -> FitResult`.
 The parameters and terms are in objective.py (`FitProblem`). Stages: (1) torso: global orientation and pelvis only,
-against shoulders and hips; (2) everything; (3) outlier gating and refinement. Each stage runs L-BFGS (strong Wolfe
+against shoulders and hips; (2) everything; (3) each shot's up direction and ankle plane estimated from the fit
+(scene.py), outlier gating, and refinement with the upright and ground-contact terms. Each stage runs L-BFGS (strong Wolfe
 line search) until the loss improves by less than `ftol` (relative) over a block of iterations or the iteration cap
 is reached. Cost is linear in rows: the model evaluates only the joints it needs (kinematics.SparseSmplJoints) and
 the temporal terms are sparse differences.
@@ -24,6 +25,7 @@ from services.multishot.landmarks import LandmarkTargets, fit_initial_pose, land
 from services.multishot.objective import FitProblem
 from services.multishot.pose_prior import DiagonalGaussianPosePrior
 from services.multishot.rows import check_rows
+from services.multishot.scene import estimate_scene
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class FitOptions:
     pose_prior_weight: float = 4.78  # squared, as in SMPLify
     shape_weight: float = 5.0  # squared, per valid frame
     bend_weight: float = 3.17 * 4.78
+    joint_limit_weight: float = 1.0e4  # per rad^2 beyond losses.JOINT_LIMITS
     pose_velocity_weight: float = 2.0e2  # per rad^2, crosses cuts
     pose_accel_weight: float = 6.0e4  # per rad^2, crosses cuts
     joints_velocity_weight: float = 2.0e2  # per m^2, root-relative joints, crosses cuts
@@ -61,6 +64,8 @@ class FitOptions:
     landmark_rho: float = 0.5  # Geman-McClure scale of the bone-direction chord (0.5 ~ 29 degrees)
     landmark_init: bool = True  # rows at the rest pose start from the landmarks' pose and orientation
     landmark_init_iters: int = 40
+    upright_weight: float = 2.0e3  # per (1 - cos) of the torso axis to the shot's up (scene.py), refine stage
+    ground_weight: float = 2.0e4  # per m^2 (Geman-McClure) of the lower ankle above the shot's ankle plane
 
 
 @dataclass
@@ -203,6 +208,13 @@ def fit_tracklets(tracklets: Mapping[str, np.ndarray], keypoints_body25: np.ndar
                                 scaled(progress, 0.0, 0.15))
     stats["body"] = _run_stage(problem, everything, "body", options.rho_px, options.body_iters,
                                scaled(progress, 0.15, 0.75))
+    if options.upright_weight > 0 or options.ground_weight > 0:
+        with torch.no_grad():
+            points = problem.body()["points"].cpu().numpy()
+        scene = estimate_scene(points, np.asarray(tracklets["shot_id"]), problem.valid)
+        problem.use_scene(scene)
+        stats["scene"] = {"up": scene.up.round(3).tolist(), "upright_rows": int(scene.upright.sum()),
+                          "near_ground_rows": int(scene.near_ground.sum())}
     stats["outliers_gated"] = problem.gate_outliers()
     stats["refine"] = _run_stage(problem, everything, "body", options.rho_px, options.refine_iters,
                                  scaled(progress, 0.75, 1.0))
