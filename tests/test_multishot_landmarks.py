@@ -15,8 +15,8 @@ from mshot.body.model import BodyModel
 from mshot.geometry.rotations import axis_angle_to_matrix
 from services.multishot.fit import FitOptions, fit_tracklets
 from services.multishot.kinematics import SparseSmplJoints
-from services.multishot.landmarks import (direction_residual, fit_initial_pose, landmark_targets,
-                                          torso_orientation)
+from services.multishot.landmarks import (LandmarkTargets, direction_residual, fit_initial_pose, landmark_targets,
+                                          smoothed_in_shot, torso_orientation)
 
 SPINE, HIP_LINE, LEFT_THIGH = 0, 1, BONES.index(("left_hip", "left_knee"))
 LEFT_KNEE_X = 9  # body_pose column of the left knee's bend (joint 4, about x)
@@ -130,3 +130,16 @@ def test_without_usable_landmarks_the_fit_runs_and_says_so(joints_model, synthet
                            world_landmarks=landmarks)
     assert result.stats["landmarks"]["used"].startswith(used)
     assert result.stats["landmarks"]["rows_initialised"] == 0 and "landmarks" not in result.stats["terms"]
+
+
+def test_directions_are_averaged_1_2_1_with_their_neighbours_in_the_shot_by_weight():
+    directions = np.zeros((3, len(BONES), 3), np.float32)
+    directions[[0, 2], :, 0] = 1.0
+    directions[1, :, 1] = 1.0
+    weights = np.ones((3, len(BONES)), np.float32)
+    weights[2, 0] = 0.0  # row 2's spine is unseen: it does not pull row 1's
+    smoothed = smoothed_in_shot(LandmarkTargets(directions, weights, np.ones(3, bool)), np.array([[0, 1], [1, 2]]))
+    np.testing.assert_allclose(smoothed.directions[1, 1], np.array([1, 1, 0]) / np.sqrt(2), atol=1e-6)
+    np.testing.assert_allclose(smoothed.directions[1, 0], np.array([1, 2, 0]) / np.sqrt(5), atol=1e-6)
+    np.testing.assert_allclose(smoothed.directions[0, 1], np.array([2, 1, 0]) / np.sqrt(5), atol=1e-6)
+    assert smoothed.weights is weights

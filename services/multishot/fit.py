@@ -21,10 +21,10 @@ import torch
 from mshot.errors import InvalidInput
 from mshot.progress import Progress, no_progress, scaled
 from services.multishot.kinematics import SparseSmplJoints
-from services.multishot.landmarks import LandmarkTargets, fit_initial_pose, landmark_targets
+from services.multishot.landmarks import LandmarkTargets, fit_initial_pose, landmark_targets, smoothed_in_shot
 from services.multishot.objective import FitProblem
 from services.multishot.pose_prior import DiagonalGaussianPosePrior
-from services.multishot.rows import check_rows
+from services.multishot.rows import check_rows, temporal_links
 from services.multishot.scene import estimate_scene
 
 
@@ -64,6 +64,7 @@ class FitOptions:
     landmark_rho: float = 0.5  # Geman-McClure scale of the bone-direction chord (0.5 ~ 29 degrees)
     landmark_init: bool = True  # rows at the rest pose start from the landmarks' pose and orientation
     landmark_init_iters: int = 40
+    landmark_smoothing: bool = True  # average each row's landmark directions with its neighbours' in the shot
     upright_weight: float = 2.0e3  # per (1 - cos) of the torso axis to the shot's up (scene.py), refine stage
     ground_weight: float = 2.0e4  # per m^2 (Geman-McClure) of the lower ankle above the shot's ankle plane
 
@@ -158,6 +159,9 @@ def with_landmarks(tracklets: Mapping[str, np.ndarray], keypoints: np.ndarray, w
         return rows, None, {"rows_with_landmarks": 0, "rows_initialised": 0,
                             "used": "none: no world landmarks (2D keypoints and the pose prior only)"}
     targets = landmark_targets(world_landmarks, rows, keypoints)
+    if options.landmark_smoothing:
+        links = temporal_links(rows["person_id"], rows["frame_index"], rows["shot_id"])
+        targets = smoothed_in_shot(targets, links.pairs_in_shot)
     at_rest = ~np.asarray(rows["body_pose"]).any(1)
     chosen = targets.usable & at_rest if options.landmark_init else np.zeros_like(at_rest)
     if chosen.any():

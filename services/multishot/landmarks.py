@@ -54,6 +54,21 @@ def landmark_targets(world_landmarks: np.ndarray, rows: dict, keypoints_body25: 
     return LandmarkTargets(directions.astype(np.float32), weights.astype(np.float32), usable)
 
 
+def smoothed_in_shot(targets: LandmarkTargets, pairs_in_shot: np.ndarray) -> LandmarkTargets:
+    """Directions averaged over each row and its neighbours in time within its shot (weights 1, 2, 1 times each
+    bone's weight; the camera frame changes at a cut), re-normalised; pairs_in_shot (E, 2) row indices of
+    consecutive frames (rows.temporal_links). Weights and usable rows are unchanged. BlazePose sees each frame
+    alone: its per-frame noise is what the average removes (at 12 fps a 1 s limb swing loses 7 % of its amplitude)."""
+    weighted = targets.directions * targets.weights[..., None]
+    total = 2.0 * weighted
+    pairs = np.asarray(pairs_in_shot, dtype=np.int64).reshape(-1, 2)
+    np.add.at(total, pairs[:, 0], weighted[pairs[:, 1]])
+    np.add.at(total, pairs[:, 1], weighted[pairs[:, 0]])
+    length = np.linalg.norm(total, axis=-1, keepdims=True)
+    directions = np.where(length > 1e-9, total / np.maximum(length, 1e-9), targets.directions)
+    return LandmarkTargets(directions.astype(np.float32), targets.weights, targets.usable)
+
+
 def torso_orientation(directions: np.ndarray) -> np.ndarray:
     """(M, B, 3) camera-frame bone directions -> (M, 3) axis-angle global orientation whose SMPL body frame
     (x to the body's left, y up, z forward) has its y along the spine and x along the hip and shoulder lines."""
