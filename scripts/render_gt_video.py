@@ -85,7 +85,7 @@ def render(out_dir: Path, video: VideoScene, frames: int, fps: float, seed: int)
     people_xy = np.stack([walk_positions(p, np.arange(frames) / fps)[0] for p in video.people])
     frame_shot, cameras = shot_cameras(video.shots, frames, people_xy)
     scene = pyrender.Scene(bg_color=[0.75, 0.82, 0.9, 1.0], ambient_light=[0.35, 0.35, 0.38])
-    pillars = build_set(scene, seed)
+    pillars = build_set(scene, seed, video.pillars)
     renderer = pyrender.OffscreenRenderer(WIDTH, HEIGHT)
     out_dir.mkdir(parents=True, exist_ok=True)
     video_tmp = out_dir / f".{video.stem}.tmp.mp4"

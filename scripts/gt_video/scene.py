@@ -83,8 +83,9 @@ def _pillar(x: float, y: float, radius: float, height: float, colour) -> pyrende
     return pyrender.Mesh.from_trimesh(pillar, material=material)
 
 
-def build_set(scene: pyrender.Scene, seed: int = 7) -> list[pyrender.Node]:
-    """Adds ground, walls, pillars and lights to `scene`; returns the pillar nodes (they occlude people)."""
+def build_set(scene: pyrender.Scene, seed: int, pillars: tuple) -> list[pyrender.Node]:
+    """Adds ground, walls, pillars ((x, y, RGB colour), ...: 0.25 m radius, 4 m tall) and lights to `scene`;
+    returns the pillar nodes (they occlude people)."""
     rng = np.random.default_rng(seed)
     half = 20.0
     ground = np.array([[-half, -half, 0], [half, -half, 0], [half, half, 0], [-half, half, 0]], float)
@@ -100,15 +101,14 @@ def build_set(scene: pyrender.Scene, seed: int = 7) -> list[pyrender.Node]:
     for corners, image in walls:
         length = np.linalg.norm(corners[1] - corners[0])
         scene.add(_textured_quad(corners.astype(float), (length / 4, (corners[2, 2] - corners[1, 2]) / 4), image))
-    pillars = [scene.add(_pillar(x, y, 0.25, 4.0, c)) for x, y, c in
-               ((-2.5, 1.6, (180, 180, 175)), (3.0, -2.6, (120, 110, 100)), (6.5, 3.0, (170, 160, 140)))]
+    nodes = [scene.add(_pillar(x, y, 0.25, 4.0, c)) for x, y, c in pillars]
     sun = np.eye(4)
     sun[:3, :3] = _look_rotation(np.array([0.4, 0.6, -0.7]))
     scene.add(pyrender.DirectionalLight(color=[1.0, 0.97, 0.9], intensity=3.5), pose=sun)
     fill = np.eye(4)
     fill[:3, :3] = _look_rotation(np.array([-0.5, -0.3, -0.4]))
     scene.add(pyrender.DirectionalLight(color=[0.8, 0.85, 1.0], intensity=1.2), pose=fill)
-    return pillars
+    return nodes
 
 
 def _look_rotation(forward: np.ndarray) -> np.ndarray:
