@@ -72,6 +72,13 @@ def test_fit_cuts_the_initial_joint_error_by_over_30_percent_and_reprojects_well
     assert fits["valid"].all()
 
 
+def test_a_keypoints_file_without_world_landmarks_is_fitted_and_the_summary_says_what_was_used(fitted):
+    _, engine = fitted  # the scene's keypoints.npz has no world landmarks (as older files and OpenPose imports)
+    summary = engine.summarize({})
+    assert summary["landmarks"].startswith("none: no world landmarks")
+    assert summary["pose_prior"] == "diagonal gaussian (fallback)"
+
+
 def test_one_shape_per_person_across_shots(fitted):
     fits, _ = fitted
     assert fits["betas"].shape == (2, 10)

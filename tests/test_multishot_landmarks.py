@@ -143,3 +143,11 @@ def test_directions_are_averaged_1_2_1_with_their_neighbours_in_the_shot_by_weig
     np.testing.assert_allclose(smoothed.directions[1, 0], np.array([1, 2, 0]) / np.sqrt(5), atol=1e-6)
     np.testing.assert_allclose(smoothed.directions[0, 1], np.array([2, 1, 0]) / np.sqrt(5), atol=1e-6)
     assert smoothed.weights is weights
+
+
+def test_a_video_without_a_usable_person_is_named(joints_model, synthetic):
+    from mshot.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="no usable person: none of the 6 person-frames"):
+        fit_tracklets(synthetic["tracklets"], np.zeros_like(synthetic["keypoints"]), joints_model,
+                      FitOptions(device="cpu"))

@@ -203,6 +203,9 @@ def fit_tracklets(tracklets: Mapping[str, np.ndarray], keypoints_body25: np.ndar
     keypoints = np.asarray(keypoints_body25, dtype=np.float32)
     tracklets, targets, landmark_stats = with_landmarks(tracklets, keypoints, world_landmarks, joints_model, options)
     problem = FitProblem(tracklets, keypoints, joints_model, prior, options, device, targets)
+    if not problem.valid.any():
+        raise InvalidInput(f"no usable person: none of the {len(problem.valid)} person-frames has "
+                           f"{options.min_keypoints} or more keypoints of confidence >= {options.min_confidence}")
     progress(0.0, "multishot: fitting")
     stats = {"device": str(device), "rows": int(keypoints.shape[0]), "persons": len(problem.person_ids),
              "landmarks": landmark_stats}
