@@ -1,4 +1,5 @@
-"""BlazePose world landmarks as the fit's 3D observation (services/multishot/landmarks.py, mshot/body/blazepose_smpl.py):
+"""BlazePose world landmarks as the fit's 3D observation (services/multishot/landmarks.py,
+mshot/body/blazepose_smpl.py):
 bone directions and their weights, the torso orientation, the robust term, the initial pose fit, and what the fit
 says it used when landmarks are missing or unusable."""
 
@@ -15,8 +16,14 @@ from mshot.body.model import BodyModel
 from mshot.geometry.rotations import axis_angle_to_matrix
 from services.multishot.fit import FitOptions, fit_tracklets
 from services.multishot.kinematics import SparseSmplJoints
-from services.multishot.landmarks import (LandmarkTargets, direction_residual, fit_initial_pose, landmark_targets,
-                                          smoothed_in_shot, torso_orientation)
+from services.multishot.landmarks import (
+    LandmarkTargets,
+    direction_residual,
+    fit_initial_pose,
+    landmark_targets,
+    smoothed_in_shot,
+    torso_orientation,
+)
 
 SPINE, HIP_LINE, LEFT_THIGH = 0, 1, BONES.index(("left_hip", "left_knee"))
 LEFT_KNEE_X = 9  # body_pose column of the left knee's bend (joint 4, about x)

@@ -21,8 +21,8 @@ WORLD_KEYS = ("world_landmarks", "det_world_landmarks")
 
 def load_keypoints(path: str | Path) -> dict[str, np.ndarray]:
     """Read and validate: schema, shapes, finite values, confidences, visibilities and match scores in [0, 1],
-    det_person_id >= -1, both world-landmark keys or neither. InvalidInput naming the file and key otherwise. Row order is the tracklets' order:
-    consumers check it against the tracklets with check_aligned."""
+    det_person_id >= -1, both world-landmark keys or neither. InvalidInput naming the file and key otherwise.
+    Row order is the tracklets' order: consumers check it against the tracklets with check_aligned."""
     data = KEYPOINTS.load(path)
     check_values(data, path)
     return data

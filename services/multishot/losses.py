@@ -59,7 +59,8 @@ def bend_prior(body_pose: torch.Tensor) -> torch.Tensor:
 
 # Joint-angle limits: (body_pose column, lowest, highest) radians, per axis-angle coordinate. Knees (joints 4, 5)
 # bend about x with positive angles only and hardly twist or splay; elbows (18 left, 19 right) bend about y, the
-# left with negative, the right with positive angles, twist about x (the forearm) and hardly bend about z; each spine joint (3, 6, 9) bends and twists a little only,
+# left with negative, the right with positive angles, twist about x (the forearm) and hardly bend about z; each
+# spine joint (3, 6, 9) bends and twists a little only,
 # so the three together cannot fold the trunk (at most 3 x 0.6 rad forward, 3 x 0.3 rad back or sideways).
 JOINT_LIMITS = (
     (9, 0.0, 2.6), (10, -0.3, 0.3), (11, -0.3, 0.3),  # left knee x, y, z

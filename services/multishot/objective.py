@@ -33,10 +33,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from mshot.body.blazepose_smpl import TORSO_BONES
 from mshot.body.joint_maps import BODY25_TO_SMPLX45
 from mshot.errors import InvalidInput
 from mshot.geometry.torch_ops import axis_angle_to_matrix, project
-from mshot.body.blazepose_smpl import TORSO_BONES
 from services.multishot import losses
 from services.multishot.landmarks import direction_residual
 from services.multishot.rows import temporal_links
