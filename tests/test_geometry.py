@@ -72,3 +72,14 @@ def test_torch_projection_matches_numpy():
     got = torch_ops.project(torch.tensor(points), torch.tensor([800.0], dtype=torch.float64),
                             torch.tensor([[320.0, 180.0]], dtype=torch.float64))
     np.testing.assert_allclose(got.numpy(), expected)
+
+
+def test_ray_rotation_turns_the_optical_axis_onto_the_pixels_ray():
+    # pixel 100 px right of the principal point at focal 100 px: the ray is 45 degrees to the right, about -y...
+    R = camera.ray_rotation(np.array([[420.0, 240.0]]), np.array([100.0]), np.array([320.0, 240.0]))[0]
+    s = np.sqrt(0.5)
+    np.testing.assert_allclose(R @ [0, 0, 1], [s, 0, s], atol=1e-12)
+    np.testing.assert_allclose(R @ [0, 1, 0], [0, 1, 0], atol=1e-12)  # ...so the image's vertical is untouched
+    np.testing.assert_allclose(R @ [1, 0, 0], [s, 0, -s], atol=1e-12)
+    centre = camera.ray_rotation(np.array([320.0, 240.0]), 100.0, np.array([320.0, 240.0]))
+    np.testing.assert_allclose(centre, np.eye(3), atol=1e-12)

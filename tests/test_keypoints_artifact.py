@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mshot.artifacts.keypoints import load_keypoints, save_keypoints
+from mshot.artifacts.keypoints import load_keypoints, row_world_landmarks, save_keypoints
 from mshot.errors import InvalidInput
 from mshot.npzio import save_npz
 
@@ -44,3 +44,39 @@ def test_bad_files_are_refused_naming_the_key(tmp_path, change, message):
     with pytest.raises(InvalidInput):
         save_keypoints(tmp_path / "refused.npz", data)
     assert not (tmp_path / "refused.npz").exists()
+
+
+def _with_world(data):
+    world = np.zeros((2, 33, 4), np.float32)
+    world[0, :, :3] = np.arange(99, dtype=np.float32).reshape(33, 3) / 100
+    world[:, :, 3] = 0.8
+    return {**data, "det_world_landmarks": world,
+            "world_landmarks": row_world_landmarks(data, world)}
+
+
+def test_rows_take_their_matched_detections_world_landmarks_and_unmatched_rows_zeros(tmp_path):
+    data = _with_world(_valid())  # detection 0 -> person 0 frame 0 (row 0), detection 1 unmatched
+    rows = data["world_landmarks"]
+    np.testing.assert_array_equal(rows[0], data["det_world_landmarks"][0])
+    assert not rows[1:].any()
+    save_keypoints(tmp_path / "k.npz", data)
+    np.testing.assert_array_equal(load_keypoints(tmp_path / "k.npz")["world_landmarks"], rows)
+
+
+def test_files_without_world_landmarks_still_load(tmp_path):
+    save_keypoints(tmp_path / "old.npz", _valid())
+    assert "world_landmarks" not in load_keypoints(tmp_path / "old.npz")
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["world_landmarks"].__setitem__((0, 3, 1), np.nan), "'world_landmarks' holds 1 NaN"),
+    (lambda d: d["det_world_landmarks"].__setitem__((1, 0, 3), 2.0), "'det_world_landmarks' has confidences"),
+    (lambda d: d.pop("det_world_landmarks"), "'world_landmarks' without 'det_world_landmarks'"),
+])
+def test_bad_world_landmarks_are_refused_naming_the_key(tmp_path, change, message):
+    data = _with_world(_valid())
+    change(data)
+    save_npz(tmp_path / "bad.npz", {"schema": np.array("mshot.keypoints/1"),
+                                    **{k: np.asarray(v) for k, v in data.items()}})
+    with pytest.raises(InvalidInput, match=message):
+        load_keypoints(tmp_path / "bad.npz")

@@ -49,7 +49,7 @@ def fitted(scene, model_path, tmp_path_factory):
     engine = MultishotEngine(MultishotSettings(str(model_path)))
     out = engine.run({"tracklets": paths["tracklets"], "keypoints": paths["keypoints"]}, MultishotOptions(),
                      tmp_path_factory.mktemp("fit"), lambda f, m="": None)
-    return load_fits(out.outputs["fits"]), engine
+    return load_fits(out.outputs["fits"]), out.summary
 
 
 def _root_relative_error_mm(model, gt, global_orient, body_pose, betas, transl) -> float:
@@ -72,6 +72,12 @@ def test_fit_cuts_the_initial_joint_error_by_over_30_percent_and_reprojects_well
     assert after < 0.7 * before  # measured: 114 -> 60 mm
     assert np.median(fits["reproj_px"]) < 4.0
     assert fits["valid"].all()
+
+
+def test_a_keypoints_file_without_world_landmarks_is_fitted_and_the_summary_says_what_was_used(fitted):
+    _, summary = fitted  # the scene's keypoints.npz has no world landmarks (as older files and OpenPose imports)
+    assert summary["landmarks"].startswith("none: no world landmarks")
+    assert summary["pose_prior"] == "diagonal gaussian (fallback)"
 
 
 def test_one_shape_per_person_across_shots(fitted):

@@ -106,3 +106,14 @@ def test_a_frame_rate_that_is_not_one_positive_number_is_named(model, joints_mod
     data = generate(model, SynthOptions(frames=4, shots=1))
     with pytest.raises(InvalidInput, match="'fps'"):
         fit_tracklets({**data["tracklets"], "fps": fps}, data["keypoints"], joints_model, FitOptions(device="cpu"))
+
+
+def test_root_relative_joints_are_relative_to_the_pelvis_not_to_body25s_first_joint_the_nose(model, joints_model):
+    data = generate(model, SynthOptions(frames=4, shots=1))
+    problem = FitProblem(data["tracklets"], data["keypoints"], joints_model, DiagonalGaussianPosePrior(),
+                         FitOptions(device="cpu"), torch.device("cpu"))
+    with torch.no_grad():
+        relative = problem.relative_joints(problem.body())
+    mid_hip, nose = 8, 0  # BODY_25 MidHip is SMPL's pelvis joint
+    assert torch.allclose(relative[:, mid_hip], torch.zeros(4, 3), atol=1e-6)
+    assert (relative[:, nose].norm(dim=-1) > 0.3).all()  # the nose is ~0.6 m above the pelvis

@@ -36,8 +36,11 @@ def test_differences_and_root_relative_joints():
     assert losses.second_difference(x, torch.tensor([[0, 1, 2]])).tolist() == [4.0]
     joints = torch.tensor([[[1.0, 1.0, 1.0], [1.0, 2.0, 1.0]]])
     rot_z90 = torch.tensor([[[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]])
-    rel = losses.root_relative_joints(joints, rot_z90)
+    rel = losses.root_relative_joints(joints, joints[:, 0], rot_z90)
     assert torch.allclose(rel[0, 1], torch.tensor([1.0, 0.0, 0.0]))
+    # the root is the one given, not the first joint: relative to (1, 1, 0) the joints are R^T (0, 0, 1), R^T (0, 1, 1)
+    rel = losses.root_relative_joints(joints, torch.tensor([[1.0, 1.0, 0.0]]), rot_z90)
+    assert torch.allclose(rel[0], torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 1.0]]))
 
 
 def test_gradients_of_terms():
@@ -48,7 +51,7 @@ def test_gradients_of_terms():
     assert torch.autograd.gradcheck(losses.bend_prior, (pose,))
     j = torch.randn(2, 4, 3, dtype=torch.float64, requires_grad=True)
     rot = torch.linalg.qr(torch.randn(2, 3, 3, dtype=torch.float64))[0]
-    assert torch.autograd.gradcheck(lambda t: losses.root_relative_joints(t, rot), (j,))
+    assert torch.autograd.gradcheck(lambda t: losses.root_relative_joints(t, t[:, 2], rot), (j,))
 
 
 def test_gmm_prior_single_component_equals_gaussian_quadratic():
@@ -91,3 +94,13 @@ def test_temporal_links_stop_at_cuts_only_for_in_shot_variants():
     assert links.pairs_in_shot.tolist() == [[0, 1]]
     assert links.triples.tolist() == [[0, 1, 2]]
     assert links.triples_in_shot.shape == (0, 3)
+
+
+def test_joint_limits_cost_the_squared_excess_beyond_each_range_only():
+    pose = torch.zeros(2, 69)
+    assert losses.joint_limits(pose).tolist() == [0.0, 0.0]  # the rest pose is inside every range
+    pose[0, 9] = -0.2  # left knee bent backwards by 0.2 rad (range 0 .. 2.6)
+    pose[0, 55] = 1.0  # right elbow bent naturally (range 0 .. 2.6): free
+    pose[1, 6] = 1.0  # spine1 folded forward 1 rad (range -0.3 .. 0.6): 0.4 too far
+    pose[1, 52] = 0.5  # left elbow bent the wrong way by 0.5 rad (range -2.6 .. 0)
+    assert losses.joint_limits(pose).tolist() == pytest.approx([0.04, 0.16 + 0.25])

@@ -64,6 +64,16 @@ def test_real_walkers_get_plausible_body25_poses_inside_their_boxes(sample_frame
     assert min(inside) > 0.2 and masks.mean() < 0.01  # each mask covers its walker, not the frame
 
 
+def test_the_same_call_gives_metric_world_landmarks_about_the_hips(sample_frame, pose):
+    keypoints, _, world = pose.estimate_with_world(sample_frame, SAMPLE_BOXES)
+    assert world.shape == (3, 33, 4)
+    np.testing.assert_array_equal(keypoints, pose.estimate(sample_frame, SAMPLE_BOXES)[0])
+    for person in world:
+        assert np.linalg.norm(person[[23, 24], :3].mean(0)) < 0.05  # origin: the centre of the hips, metres
+        assert 0.3 < person[24, 1] - person[12, 1] < 0.8  # right hip 0.3-0.8 m below the right shoulder (y down)
+        assert 0.0 <= person[:, 3].min() and person[:, 3].max() <= 1.0
+
+
 def test_without_masks_the_keypoints_are_the_same_and_no_box_gives_no_people(sample_frame, pose):
     fast = BlazePoseBody25(with_masks=False)
     try:

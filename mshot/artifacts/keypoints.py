@@ -1,4 +1,5 @@
-"""keypoints.npz (`mshot.keypoints/1`): BODY_25 keypoints aligned with the tracklets rows (docs/artifacts.md)."""
+"""keypoints.npz (`mshot.keypoints/1`): BODY_25 keypoints aligned with the tracklets rows, and optionally
+BlazePose world landmarks (docs/artifacts.md). Files without world landmarks (older files, OpenPose imports) load."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ KEYPOINTS = Schema("mshot.keypoints/1", "keypoints", {
     "source": s(), "tracklets_sha256": s(), "person_id": i("M"), "frame_index": i("M"),
     "keypoints_body25": f("M", 25, 3), "match_score": f("M"), "det_frame_index": i("D"),
     "det_keypoints_body25": f("D", 25, 3), "det_person_id": i("D"),
-})
+    "world_landmarks": f("M", 33, 4), "det_world_landmarks": f("D", 33, 4),
+}, optional=("world_landmarks", "det_world_landmarks"))
+WORLD_KEYS = ("world_landmarks", "det_world_landmarks")
 
 
 def load_keypoints(path: str | Path) -> dict[str, np.ndarray]:
-    """Read and validate: schema, shapes, finite values, confidences and match scores in [0, 1],
-    det_person_id >= -1. InvalidInput naming the file and key otherwise. Row order is the tracklets' order:
-    consumers check it against the tracklets with check_aligned."""
+    """Read and validate: schema, shapes, finite values, confidences, visibilities and match scores in [0, 1],
+    det_person_id >= -1, both world-landmark keys or neither. InvalidInput naming the file and key otherwise.
+    Row order is the tracklets' order: consumers check it against the tracklets with check_aligned."""
     data = KEYPOINTS.load(path)
     check_values(data, path)
     return data
@@ -34,8 +37,12 @@ def save_keypoints(path: str | Path, data: dict) -> Path:
 
 
 def check_values(data: dict, path: str | Path) -> None:
-    for key in ("keypoints_body25", "det_keypoints_body25"):
-        conf = np.asarray(data[key])[..., 2]
+    present = [key for key in WORLD_KEYS if key in data]
+    if len(present) == 1:
+        raise InvalidInput(f"keypoints file {path}: key '{present[0]}' without "
+                           f"'{(set(WORLD_KEYS) - set(present)).pop()}' (world landmarks need both)")
+    for key in ("keypoints_body25", "det_keypoints_body25", *present):
+        conf = np.asarray(data[key])[..., -1]
         if conf.size and (conf.min() < 0 or conf.max() > 1.0001):
             raise InvalidInput(f"keypoints file {path}: key '{key}' has confidences outside [0, 1]")
     score = np.asarray(data["match_score"])
@@ -60,3 +67,18 @@ def check_aligned(keypoints: dict, tracklets: dict, path: str | Path, tracklets_
             and np.array_equal(keypoints["frame_index"], tracklets["frame_index"]))
     if not same:
         raise InvalidInput(f"keypoints file {path} does not match the tracklets (different persons or frames)")
+
+
+def row_world_landmarks(keypoints: dict, det_world_landmarks: np.ndarray) -> np.ndarray:
+    """(M, 33, 4): each row's matched detection's world landmarks, zeros for rows no detection matched.
+
+    keypoints: the artifact's row and detection keys (person_id, frame_index, det_frame_index, det_person_id);
+    det_world_landmarks (D, 33, 4) x, y, z metres + visibility."""
+    row_of = {(int(p), int(t)): r for r, (p, t) in enumerate(zip(keypoints["person_id"], keypoints["frame_index"],
+                                                                 strict=True))}
+    out = np.zeros((len(row_of), *np.shape(det_world_landmarks)[1:]), dtype=np.float32)
+    for d, (p, t) in enumerate(zip(keypoints["det_person_id"], keypoints["det_frame_index"], strict=True)):
+        row = row_of.get((int(p), int(t)))
+        if p >= 0 and row is not None:
+            out[row] = det_world_landmarks[d]
+    return out

@@ -30,3 +30,19 @@ def project(points_cam: np.ndarray, focal_px: np.ndarray | float, principal_px: 
     f = np.asarray(focal_px, dtype=np.float64)[..., None, None]
     c = np.asarray(principal_px, dtype=np.float64)[..., None, :]
     return f * p[..., :2] / p[..., 2:3] + c
+
+
+def ray_rotation(pixels: np.ndarray, focal_px: np.ndarray | float, principal_px: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) the smallest rotation taking the optical axis (0, 0, 1) onto the viewing ray through each
+    pixel: pixels (..., 2) px, focal_px scalar or (...,), principal_px (2,) or (..., 2). A direction seen by a
+    model that looks along that ray (a person crop's own camera) maps into the camera frame as R @ d."""
+    from mshot.geometry.rotations import axis_angle_to_matrix
+
+    f = np.asarray(focal_px, dtype=np.float64)[..., None]
+    xy = (np.asarray(pixels, dtype=np.float64) - np.asarray(principal_px, dtype=np.float64)) / f
+    ray = np.concatenate([xy, np.ones_like(xy[..., :1])], axis=-1)
+    ray /= np.linalg.norm(ray, axis=-1, keepdims=True)
+    axis = np.stack([-ray[..., 1], ray[..., 0], np.zeros_like(ray[..., 0])], axis=-1)  # z x ray
+    sine = np.linalg.norm(axis, axis=-1, keepdims=True)
+    angle = np.arctan2(sine, ray[..., 2:3])
+    return axis_angle_to_matrix(axis / np.maximum(sine, 1e-12) * angle)

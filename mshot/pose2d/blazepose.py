@@ -6,6 +6,11 @@ landmarks mapped back to frame pixels. Mapping to BODY_25 (confidences are Blaze
 - direct: nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles, heels, big toes (foot index);
 - synthesized: Neck = midpoint of the shoulders, MidHip = midpoint of the hips (confidence: the lower of the
   two); small toes = the foot-index point (BlazePose has no small toe) at half its confidence.
+
+World landmarks (`estimate_with_world`): BlazePose's `pose_world_landmarks` from the same call, 33 points in
+metres about the centre of the hips, in BlazePose's own frame (x to the image's right, y down, z away from the
+viewer, looking along the crop's viewing ray), with their visibilities: (33, 4) x, y, z, visibility.
+mshot/body/blazepose_smpl.py maps them to SMPL joints.
 """
 
 from __future__ import annotations
@@ -45,6 +50,19 @@ def crop_window(box_xyxy: np.ndarray, height: int, width: int, context: float) -
     return wx0, wy0, max(wx1, wx0 + 1), max(wy1, wy0 + 1)
 
 
+WORLD_LANDMARKS = 33
+
+
+def world_landmarks_array(result) -> np.ndarray:
+    """MediaPipe pose result -> (33, 4) float32 x, y, z metres (hip-centred, BlazePose frame) and visibility
+    in [0, 1]; zeros when the result holds no world landmarks."""
+    out = np.zeros((WORLD_LANDMARKS, 4), dtype=np.float32)
+    world = getattr(result, "pose_world_landmarks", None)
+    if world is not None:
+        out[:] = [(m.x, m.y, m.z, min(max(m.visibility, 0.0), 1.0)) for m in world.landmark]
+    return out
+
+
 class BlazePoseBody25:
     """estimate(frame_bgr (H,W,3), boxes_xyxy (K,4)) -> keypoints (K,25,3) px+conf, masks (K,H,W) bool.
 
@@ -66,10 +84,17 @@ class BlazePoseBody25:
         self.crop_size = crop_size
 
     def estimate(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        keypoints, masks, _ = self.estimate_with_world(frame_bgr, boxes_xyxy)
+        return keypoints, masks
+
+    def estimate_with_world(self, frame_bgr: np.ndarray,
+                            boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As estimate, plus world landmarks (K, 33, 4) (module doc; zeros where BlazePose found nobody)."""
         import cv2
 
         height, width = frame_bgr.shape[:2]
         keypoints = np.zeros((len(boxes_xyxy), 25, 3), dtype=np.float32)
+        world = np.zeros((len(boxes_xyxy), WORLD_LANDMARKS, 4), dtype=np.float32)
         masks = np.zeros((len(boxes_xyxy), height, width), dtype=bool)
         rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
         for k, box in enumerate(np.asarray(boxes_xyxy, dtype=np.float64)):
@@ -85,10 +110,11 @@ class BlazePoseBody25:
             xy = np.array([[m.x * crop.shape[1] + x0, m.y * crop.shape[0] + y0] for m in marks])
             visibility = np.clip(np.array([m.visibility for m in marks]), 0.0, 1.0)
             keypoints[k] = blazepose_to_body25(xy, visibility)
+            world[k] = world_landmarks_array(result)
             if getattr(result, "segmentation_mask", None) is not None:
                 seg = cv2.resize(result.segmentation_mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
                 masks[k, y0:y1, x0:x1] = seg > 0.5
-        return keypoints, masks
+        return keypoints, masks, world
 
     def close(self) -> None:
         self._pose.close()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mshot.artifacts.keypoints import save_keypoints
+from mshot.artifacts.keypoints import row_world_landmarks, save_keypoints
 from mshot.artifacts.tracklets import load_tracklets
 from mshot.choices import KEYPOINTS_BACKENDS
 from mshot.engine_run import EngineRun, ModelPool
@@ -108,15 +108,20 @@ def build_backend(name: str, settings: KeypointsSettings, device: str):
 
 
 def write_keypoints(out: Path, tracklets: dict, tracklets_path: Path, det_frame_index, det_keypoints,
-                    source: str) -> Path:
+                    source: str, det_world_landmarks: np.ndarray | None = None) -> Path:
+    """det_world_landmarks (D, 33, 4) or None (backends without world landmarks): stored with each row's."""
     matched = associate(tracklets, det_frame_index, det_keypoints)
-    return save_keypoints(out, {
+    data = {
         "source": source, "tracklets_sha256": sha256_file(tracklets_path)[0],
         "person_id": tracklets["person_id"], "frame_index": tracklets["frame_index"],
         "keypoints_body25": matched["keypoints_body25"], "match_score": matched["match_score"],
         "det_frame_index": det_frame_index, "det_keypoints_body25": det_keypoints,
         "det_person_id": matched["det_person_id"],
-    })
+    }
+    if det_world_landmarks is not None:
+        data["det_world_landmarks"] = det_world_landmarks
+        data["world_landmarks"] = row_world_landmarks(data, det_world_landmarks)
+    return save_keypoints(out, data)
 
 
 class KeypointsEngine:
@@ -154,14 +159,16 @@ class KeypointsEngine:
         tracklets = load_tracklets(inputs["tracklets"])
         if "openpose_json" in inputs:
             frames, keypoints = read_openpose(inputs["openpose_json"], int(tracklets["num_frames"]))
-            source = "openpose-import"
+            source, world = "openpose-import", None
         else:
             with self._backend_pool(options).borrow() as backend:
-                frames, keypoints = backend.detect(Path(inputs["video"]), tracklets, workdir,
-                                                   scaled(progress, 0.0, 0.95))
-                source = backend.name
+                # (frames, keypoints) or, from backends with world landmarks (cpu), (frames, keypoints, world)
+                frames, keypoints, *extra = backend.detect(Path(inputs["video"]), tracklets, workdir,
+                                                           scaled(progress, 0.0, 0.95))
+                source, world = backend.name, (extra[0] if extra else None)
         progress(0.96, "matching detections to tracked persons")
-        out = write_keypoints(workdir / "keypoints.npz", tracklets, inputs["tracklets"], frames, keypoints, source)
+        out = write_keypoints(workdir / "keypoints.npz", tracklets, inputs["tracklets"], frames, keypoints, source,
+                              world)
         observed = int(np.asarray(tracklets["observed"]).astype(bool).sum())
         with np.load(out, allow_pickle=False) as written:
             matched = int((written["match_score"] > 0).sum())

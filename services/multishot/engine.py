@@ -81,11 +81,13 @@ class MultishotEngine:
         if len(tracklets["person_id"]) == 0:
             raise InvalidInput("the tracklets hold no person: nothing to fit")
         result = fit_tracklets(tracklets, keypoints["keypoints_body25"], self.joints_model, fit_options, progress,
-                               self.pose_prior)
+                               self.pose_prior, keypoints.get("world_landmarks"))
         save_fits(out, fits_arrays(result, self.label))
         valid = result.valid
         summary = {"persons": int(len(result.betas_person_id)), "rows": int(len(valid)),
                    "fitted_rows": int(valid.sum()), "seconds": round(result.stats["seconds"], 2),
                    "median_reproj_px": float(np.median(result.reproj_px[valid])) if valid.any() else None,
+                   "pose_prior": "gmm" if self.pose_prior is not None else "diagonal gaussian (fallback)",
+                   "landmarks": result.stats["landmarks"]["used"],
                    "generated_body_model": self.generated}
         return EngineRun({"fits": out}, summary)

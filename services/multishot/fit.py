@@ -1,11 +1,13 @@
 """Whole-tracklet, shot-aware SMPL fitting of every person of a video in one optimisation.
 
-Entry point: `fit_tracklets(tracklets, keypoints_body25, body_model, options, progress, pose_prior) -> FitResult`.
+Entry point: `fit_tracklets(tracklets, keypoints_body25, body_model, options, progress, pose_prior,
+world_landmarks) -> FitResult`.
 The parameters and terms are in objective.py (`FitProblem`). Stages: (1) torso: global orientation and pelvis only,
-against shoulders and hips; (2) everything; (3) outlier gating and refinement. Each stage runs L-BFGS (strong Wolfe
-line search) until the loss improves by less than `ftol` (relative) over a block of iterations or the iteration cap
-is reached. Cost is linear in rows: the model evaluates only the joints it needs (kinematics.SparseSmplJoints) and
-the temporal terms are sparse differences.
+against shoulders and hips; (2) everything; (3) each shot's up direction and ankle plane estimated from the fit
+(scene.py), outlier gating, and refinement with the upright and ground-contact terms. Each stage runs L-BFGS
+(strong Wolfe line search) until the loss improves by less than `ftol` (relative) over a block of iterations or the
+iteration cap is reached. Cost is linear in rows: the model evaluates only the joints it needs
+(kinematics.SparseSmplJoints) and the temporal terms are sparse differences.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import torch
 from mshot.errors import InvalidInput
 from mshot.progress import Progress, no_progress, scaled
 from services.multishot.kinematics import SparseSmplJoints
+from services.multishot.landmarks import LandmarkTargets, fit_initial_pose, landmark_targets, smoothed_in_shot
 from services.multishot.objective import FitProblem
 from services.multishot.pose_prior import DiagonalGaussianPosePrior
-from services.multishot.rows import check_rows
+from services.multishot.rows import check_rows, temporal_links
+from services.multishot.scene import estimate_scene
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class FitOptions:
     pose_prior_weight: float = 4.78  # squared, as in SMPLify
     shape_weight: float = 5.0  # squared, per valid frame
     bend_weight: float = 3.17 * 4.78
+    joint_limit_weight: float = 1.0e4  # per rad^2 beyond losses.JOINT_LIMITS
     pose_velocity_weight: float = 2.0e2  # per rad^2, crosses cuts
     pose_accel_weight: float = 6.0e4  # per rad^2, crosses cuts
     joints_velocity_weight: float = 2.0e2  # per m^2, root-relative joints, crosses cuts
@@ -56,6 +61,13 @@ class FitOptions:
     invalid_anchor_weight: float = 1.0e2  # pull of invalid rows to their initial root
     initial_pose_weight: float = 20.0  # per rad^2: the initial body pose as a weak observation
     occluded_pose_weight: float = 1000.0  # per rad^2, added for a joint in proportion to its unseen keypoints
+    landmark_weight: float = 1.0e3  # BlazePose world-landmark bone directions (landmarks.py), per row
+    landmark_rho: float = 0.5  # Geman-McClure scale of the bone-direction chord (0.5 ~ 29 degrees)
+    landmark_init: bool = True  # rows at the rest pose start from the landmarks' pose and orientation
+    landmark_init_iters: int = 40
+    landmark_smoothing: bool = True  # average each row's landmark directions with its neighbours' in the shot
+    upright_weight: float = 2.0e3  # per (1 - cos) of the torso axis to the shot's up (scene.py), refine stage
+    ground_weight: float = 2.0e4  # per m^2 (Geman-McClure) of the lower ankle above the shot's ankle plane
 
 
 @dataclass
@@ -139,9 +151,36 @@ def _reprojection_error(problem: FitProblem, original_keypoints: np.ndarray) -> 
     return np.where(problem.valid, error, 0.0).astype(np.float32)
 
 
+def with_landmarks(tracklets: Mapping[str, np.ndarray], keypoints: np.ndarray, world_landmarks: np.ndarray | None,
+                   joints_model: SparseSmplJoints, options: FitOptions) -> tuple[dict, LandmarkTargets | None, dict]:
+    """The row table with landmark-fitted initial poses where the initial body pose is the rest pose, the 3D
+    targets (None without landmarks or with landmark_weight 0) and what was used, for the stats."""
+    rows = dict(tracklets)
+    if world_landmarks is None:
+        return rows, None, {"rows_with_landmarks": 0, "rows_initialised": 0,
+                            "used": "none: no world landmarks (2D keypoints and the pose prior only)"}
+    targets = landmark_targets(world_landmarks, rows, keypoints)
+    if options.landmark_smoothing:
+        links = temporal_links(rows["person_id"], rows["frame_index"], rows["shot_id"])
+        targets = smoothed_in_shot(targets, links.pairs_in_shot)
+    at_rest = ~np.asarray(rows["body_pose"]).any(1)
+    chosen = targets.usable & at_rest if options.landmark_init else np.zeros_like(at_rest)
+    if chosen.any():
+        orient, pose = fit_initial_pose(joints_model, targets, np.asarray(rows["betas"]),
+                                        options.landmark_init_iters)
+        rows["global_orient"] = np.where(chosen[:, None], orient, rows["global_orient"]).astype(np.float32)
+        rows["body_pose"] = np.where(chosen[:, None], pose, rows["body_pose"]).astype(np.float32)
+    used = targets.usable.sum() > 0 and options.landmark_weight > 0
+    stats = {"rows_with_landmarks": int(targets.usable.sum()), "rows_initialised": int(chosen.sum()),
+             "used": ("world landmarks: 3D bone-direction term" + (" and initial pose" if chosen.any() else ""))
+             if used else "none: no usable world landmarks (2D keypoints and the pose prior only)"}
+    return rows, (targets if used else None), stats
+
+
 def fit_tracklets(tracklets: Mapping[str, np.ndarray], keypoints_body25: np.ndarray,
                   body_model: SparseSmplJoints | object, options: FitOptions = FitOptions(),
-                  progress: Progress = no_progress, pose_prior: torch.nn.Module | None = None) -> FitResult:
+                  progress: Progress = no_progress, pose_prior: torch.nn.Module | None = None,
+                  world_landmarks: np.ndarray | None = None) -> FitResult:
     """Fit SMPL to every person of a video at once.
 
     tracklets: canonical row table (docs/artifacts.md `mshot.tracklets/1` keys person_id, frame_index, shot_id,
@@ -150,6 +189,9 @@ def fit_tracklets(tracklets: Mapping[str, np.ndarray], keypoints_body25: np.ndar
     keypoints_body25: (M, 25, 3) x, y px and confidence, aligned with the rows (zeros = missing).
     body_model: an `mshot.body.model.BodyModel` or a `SparseSmplJoints` built from one.
     pose_prior: `load_gmm_pose_prior(...)` result, or None for the fallback `DiagonalGaussianPosePrior`.
+    world_landmarks: (M, 33, 4) BlazePose world landmarks aligned with the rows (keypoints.npz), or None: the 3D
+      observation (bone directions) and, for rows whose initial body pose is the rest pose, the initial pose and
+      orientation (`stats["landmarks"]` says what was used).
     Raises InvalidInput naming the key for malformed input. Deterministic for a given seed, device and thread count.
     """
     started = time.perf_counter()
@@ -160,15 +202,27 @@ def fit_tracklets(tracklets: Mapping[str, np.ndarray], keypoints_body25: np.ndar
         body_model)
     prior = pose_prior if pose_prior is not None else DiagonalGaussianPosePrior()
     keypoints = np.asarray(keypoints_body25, dtype=np.float32)
-    problem = FitProblem(tracklets, keypoints, joints_model, prior, options, device)
+    tracklets, targets, landmark_stats = with_landmarks(tracklets, keypoints, world_landmarks, joints_model, options)
+    problem = FitProblem(tracklets, keypoints, joints_model, prior, options, device, targets)
+    if not problem.valid.any():
+        raise InvalidInput(f"no usable person: none of the {len(problem.valid)} person-frames has "
+                           f"{options.min_keypoints} or more keypoints of confidence >= {options.min_confidence}")
     progress(0.0, "multishot: fitting")
-    stats = {"device": str(device), "rows": int(keypoints.shape[0]), "persons": len(problem.person_ids)}
+    stats = {"device": str(device), "rows": int(keypoints.shape[0]), "persons": len(problem.person_ids),
+             "landmarks": landmark_stats}
     root = ["global_orient", "root_uv", "log_depth"]
     everything = [*root, "body_pose", "betas"]
     stats["torso"] = _run_stage(problem, root, "torso", options.rho_px, options.torso_iters,
                                 scaled(progress, 0.0, 0.15))
     stats["body"] = _run_stage(problem, everything, "body", options.rho_px, options.body_iters,
                                scaled(progress, 0.15, 0.75))
+    if options.upright_weight > 0 or options.ground_weight > 0:
+        with torch.no_grad():
+            points = problem.body()["points"].cpu().numpy()
+        scene = estimate_scene(points, np.asarray(tracklets["shot_id"]), problem.valid)
+        problem.use_scene(scene)
+        stats["scene"] = {"up": scene.up.round(3).tolist(), "upright_rows": int(scene.upright.sum()),
+                          "near_ground_rows": int(scene.near_ground.sum())}
     stats["outliers_gated"] = problem.gate_outliers()
     stats["refine"] = _run_stage(problem, everything, "body", options.rho_px, options.refine_iters,
                                  scaled(progress, 0.75, 1.0))

@@ -57,6 +57,31 @@ def bend_prior(body_pose: torch.Tensor) -> torch.Tensor:
     return torch.exp(2.0 * body_pose[:, columns] * signs).sum(-1)
 
 
+# Joint-angle limits: (body_pose column, lowest, highest) radians, per axis-angle coordinate. Knees (joints 4, 5)
+# bend about x with positive angles only and hardly twist or splay; elbows (18 left, 19 right) bend about y, the
+# left with negative, the right with positive angles, twist about x (the forearm) and hardly bend about z; each
+# spine joint (3, 6, 9) bends and twists a little only,
+# so the three together cannot fold the trunk (at most 3 x 0.6 rad forward, 3 x 0.3 rad back or sideways).
+JOINT_LIMITS = (
+    (9, 0.0, 2.6), (10, -0.3, 0.3), (11, -0.3, 0.3),  # left knee x, y, z
+    (12, 0.0, 2.6), (13, -0.3, 0.3), (14, -0.3, 0.3),  # right knee
+    (51, -1.5, 1.5), (52, -2.6, 0.0), (53, -0.5, 0.5),  # left elbow x (twist), y, z
+    (54, -1.5, 1.5), (55, 0.0, 2.6), (56, -0.5, 0.5),  # right elbow
+    *((column + axis, low, high) for column in (6, 15, 24)  # spine1, spine2, spine3
+      for axis, (low, high) in enumerate(((-0.3, 0.6), (-0.4, 0.4), (-0.3, 0.3)))),
+)
+
+
+def joint_limits(body_pose: torch.Tensor) -> torch.Tensor:
+    """Joint-angle limits: body_pose (B, 69) radians -> (B,) sum over JOINT_LIMITS of the squared excess beyond
+    the range (rad^2): max(low - a, 0)^2 + max(a - high, 0)^2, zero inside it."""
+    table = torch.as_tensor([row[1:] for row in JOINT_LIMITS], dtype=body_pose.dtype, device=body_pose.device)
+    angles = body_pose[:, [row[0] for row in JOINT_LIMITS]]
+    below = torch.clamp(table[:, 0] - angles, min=0.0)
+    above = torch.clamp(angles - table[:, 1], min=0.0)
+    return (below * below + above * above).sum(-1)
+
+
 def first_difference(values: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
     """Squared first difference over chosen row pairs.
 
@@ -77,14 +102,15 @@ def second_difference(values: torch.Tensor, triples: torch.Tensor) -> torch.Tens
     return (acc * acc).flatten(1).sum(-1)
 
 
-def root_relative_joints(joints: torch.Tensor, root_rotation: torch.Tensor) -> torch.Tensor:
-    """Joints relative to the root joint (index 0), expressed in the body frame.
+def root_relative_joints(joints: torch.Tensor, root: torch.Tensor, root_rotation: torch.Tensor) -> torch.Tensor:
+    """Joints relative to the body's root (the SMPL pelvis), expressed in the body frame.
 
-    joints (B, J, 3) metres in the camera frame, root_rotation (B, 3, 3) global orientation matrix
+    joints (B, J, 3) metres in the camera frame, root (B, 3) metres (the pelvis joint: BODY_25's first joint is the
+    Nose, which is no root), root_rotation (B, 3, 3) global orientation matrix
     -> (B, J, 3) metres, R^T (joint - root): invariant to the global orientation and translation, so its temporal
     smoothness can cross a shot cut where the camera, not the body, jumped.
     """
-    relative = joints - joints[:, :1]
+    relative = joints - root[:, None, :]
     return torch.einsum("bij,bki->bkj", root_rotation, relative)
 
 

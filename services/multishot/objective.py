@@ -9,7 +9,10 @@ translation follows from it (transl = pelvis - rest pelvis(betas)).
 Terms (weights in fit.FitOptions; forms in losses.py):
 - robust reprojection of the BODY_25 keypoints (Geman-McClure, squared confidences, data weight 1000 / image height;
   neck and hips ignored as in SMPLify-X); keypoints whose residual is a gross outlier for their person can be gated;
-- GMM (or fallback) pose prior, elbow/knee bend prior, shape prior towards the person's median initial betas;
+- GMM (or fallback) pose prior, elbow/knee bend prior, joint-angle limits (knees and elbows bend one way, the
+  spine does not fold), shape prior towards the person's median initial betas;
+- BlazePose world landmarks (when the keypoints carry them): robust bone directions in the camera frame
+  (landmarks.py), what fixes the depth the 2D keypoints leave open;
 - the initial body pose as an observation: weak where the keypoints a joint moves are seen, strong where they are
   not (occluded limbs, and the wrists, which BODY_25 does not observe);
 - temporal smoothness that crosses shot cuts (the body does not jump at a cut): first and second differences of the
@@ -18,6 +21,8 @@ Terms (weights in fit.FitOptions; forms in losses.py):
   rotation matrix;
 - depth anchor: pelvis depth near its initial estimate, rescaled by the betas-implied body size relative to the
   initial betas (a bigger body is farther away), so size error cannot turn into depth drift;
+- per shot (refine stage, scene.py): an upright prior for standing and walking people and ground contact of
+  feet near the shot's ankle plane, both about the up direction and plane estimated from the shot's people;
 - rows without usable keypoints ("invalid") keep only priors and smoothness, plus a weak pull to their initial root.
 Temporal weights are given for video at REFERENCE_FPS and rescaled to the tracklets' `fps` so that the smoothness
 terms are the same time integrals (of squared velocity and acceleration) at any frame rate (temporal_weight_scales).
@@ -28,11 +33,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from mshot.body.blazepose_smpl import TORSO_BONES
 from mshot.body.joint_maps import BODY25_TO_SMPLX45
 from mshot.errors import InvalidInput
 from mshot.geometry.torch_ops import axis_angle_to_matrix, project
 from services.multishot import losses
+from services.multishot.landmarks import direction_residual
 from services.multishot.rows import temporal_links
+from services.multishot.scene import ground_contact_cost, upright_cost
 
 # BODY_25 keypoints ignored by the full fit (neck, right hip, left hip: defined differently from SMPL's joints).
 IGNORED_BODY25 = (1, 9, 12)
@@ -70,7 +78,7 @@ def _fill_from_nearest(values: np.ndarray, usable: np.ndarray, person: np.ndarra
 class FitProblem:
     """Tensors and the objective of one fit; parameters live in `self.params`."""
 
-    def __init__(self, rows, keypoints, joints_model, pose_prior, options, device):
+    def __init__(self, rows, keypoints, joints_model, pose_prior, options, device, landmarks=None):
         self.options = options
         self.device = device
         f32 = torch.float32
@@ -156,6 +164,11 @@ class FitProblem:
             "betas": tensor(betas0).requires_grad_(),
         }
         self.evaluations = 0
+        self.landmark_directions = self.landmark_weights = None
+        self.scene = None  # per-row tensors of a scene.ShotScene, set by use_scene before the refine stage
+        if landmarks is not None:  # a LandmarkTargets (landmarks.py)
+            self.landmark_directions = tensor(landmarks.directions)
+            self.landmark_weights = tensor(landmarks.weights)
 
     def _initial_pose_weights(self, seen: np.ndarray) -> torch.Tensor:
         """(M, 69) weight of each body-pose coordinate's pull to its initial estimate.
@@ -195,6 +208,17 @@ class FitProblem:
         return {"betas_rows": betas_rows, "pelvis": pelvis, "rest": rest, "transl": transl, "points": points,
                 "rotations": rotations, "reference_depth": reference_depth}
 
+    def use_scene(self, scene) -> None:
+        """Add the upright and ground-contact terms (scene.py) for a scene.ShotScene estimated from this fit."""
+        tensor = lambda a: torch.tensor(np.asarray(a), dtype=torch.float32, device=self.device)  # noqa: E731
+        self.scene = {"up": tensor(scene.up[scene.shot]), "ground": tensor(scene.ground[scene.shot]),
+                      "upright": tensor(scene.upright), "near_ground": tensor(scene.near_ground)}
+
+    def relative_joints(self, body: dict) -> torch.Tensor:
+        """(M, 25, 3) metres: the BODY_25 points of `body()` relative to the pelvis, in the body frame."""
+        return losses.root_relative_joints(body["points"][:, self.body25_index], body["pelvis"],
+                                           body["rotations"][:, 0])
+
     def projected_body25(self, points: torch.Tensor) -> torch.Tensor:
         return project(points[:, self.body25_index], self.focal, self.principal)
 
@@ -228,14 +252,19 @@ class FitProblem:
             "depth_anchor": anchor_weight * losses.relative_depth_anchor(b["reference_depth"], self.depth_anchor).sum(),
             "invalid_anchor": o.invalid_anchor_weight * (self.invalid * root_drift).sum(),
         }
+        if self.landmark_directions is not None:
+            bones = slice(0, TORSO_BONES) if stage == "torso" else slice(None)
+            terms["landmarks"] = o.landmark_weight * direction_residual(
+                b["points"], self.landmark_directions[:, bones], self.landmark_weights[:, bones], o.landmark_rho).sum()
         if stage == "torso":
             return terms
         pose = p["body_pose"]
-        relative = losses.root_relative_joints(b["points"][:, self.body25_index], rotation) * size_ratio[..., None]
+        relative = self.relative_joints(b) * size_ratio[..., None]
         terms.update({
             "pose_prior": o.pose_prior_weight**2 * self.prior(pose).sum(),
             "initial_pose": (self.initial_pose_weights * (pose - self.pose0) ** 2).sum(),
             "bend_prior": o.bend_weight * losses.bend_prior(pose).sum(),
+            "joint_limits": o.joint_limit_weight * losses.joint_limits(pose).sum(),
             "shape_prior": o.shape_weight**2
             * (self.shape_frames * losses.shape_prior(p["betas"], self.betas_mean)).sum(),
             "pose_velocity": o.pose_velocity_weight * self.velocity_scale
@@ -246,6 +275,11 @@ class FitProblem:
             "joints_accel": o.joints_accel_weight * self.accel_scale
             * losses.second_difference(relative, self.triples).sum(),
         })
+        if self.scene is not None:
+            points, up = b["points"], self.scene["up"]
+            terms["upright"] = o.upright_weight * (self.scene["upright"] * upright_cost(points, up)).sum()
+            terms["ground_contact"] = o.ground_weight * (
+                self.scene["near_ground"] * ground_contact_cost(points, up, self.scene["ground"])).sum()
         return terms
 
     def gate_outliers(self) -> int:

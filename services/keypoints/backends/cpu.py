@@ -1,6 +1,6 @@
 """The `cpu` keypoints backend: BlazePose (bundled with mediapipe 0.10.21, offline) on every observed
-tracklet box, mapped to BODY_25 (mshot/pose2d/blazepose.py documents the synthesized joints).
-One detection per observed box in which BlazePose found a person.
+tracklet box, mapped to BODY_25 (mshot/pose2d/blazepose.py documents the synthesized joints), with BlazePose's
+world landmarks from the same call. One detection per observed box in which BlazePose found a person.
 
 BlazePose finds one person per crop, and a person's square crop often holds a neighbour too, whom it may
 pick instead (on the rendered GT video a quarter of the detections landed on the wrong person this way, and the
@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from mshot.artifacts.masks import decode_mask
-from mshot.pose2d.blazepose import BlazePoseBody25
+from mshot.pose2d.blazepose import WORLD_LANDMARKS, BlazePoseBody25
 from mshot.progress import Progress
 from services.keypoints.backends import frames_with_observed_people, iter_observed_frames, stack_detections
 
@@ -28,29 +28,36 @@ class CpuBackend:
         self.pose = BlazePoseBody25(with_masks=False)
 
     def detect(self, video: Path, tracklets: dict, workdir: Path,
-               progress: Progress) -> tuple[np.ndarray, np.ndarray]:
+               progress: Progress) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return detect_on_boxes(self.pose, video, tracklets, progress)
 
 
 def detect_on_boxes(pose: BlazePoseBody25, video: Path, tracklets: dict,
-                    progress: Progress) -> tuple[np.ndarray, np.ndarray]:
-    """-> (det_frame_index (D,), det_keypoints_body25 (D, 25, 3)): one detection per observed row with a pose."""
+                    progress: Progress) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """-> (det_frame_index (D,), det_keypoints_body25 (D, 25, 3), det_world_landmarks (D, 33, 4) metres +
+    visibility): one detection per observed row with a pose."""
     observed = np.asarray(tracklets["observed"]).astype(bool)
     frames_needed = frames_with_observed_people(tracklets)
     det_frames: list[int] = []
     det_keypoints: list[np.ndarray] = []
+    det_world: list[np.ndarray] = []
     for done, (index, frame) in enumerate(iter_observed_frames(video, tracklets), start=1):
         rows = np.flatnonzero((tracklets["frame_index"] == index) & observed)
         masks = [decode_mask(str(tracklets["mask_rle"][r]), *frame.shape[:2]) for r in rows]
         keypoints = np.zeros((len(rows), 25, 3), np.float32)
+        world = np.zeros((len(rows), WORLD_LANDMARKS, 4), np.float32)
         for k, row in enumerate(rows):
             alone = others_painted_out(frame, masks, k)
-            keypoints[k] = pose.estimate(alone, tracklets["bbox_xyxy"][[row]])[0][0]
+            found_k, _, world_k = pose.estimate_with_world(alone, tracklets["bbox_xyxy"][[row]])
+            keypoints[k], world[k] = found_k[0], world_k[0]
         found = keypoints[..., 2].max(1) > 0
         det_frames += [index] * int(found.sum())
         det_keypoints.append(keypoints[found])
+        det_world.append(world[found])
         progress(done / len(frames_needed), f"frame {index + 1}: {int(found.sum())}/{len(rows)} poses")
-    return stack_detections(det_frames, det_keypoints)
+    frames_out, keypoints_out = stack_detections(det_frames, det_keypoints)
+    world_out = np.concatenate(det_world) if det_world else np.zeros((0, WORLD_LANDMARKS, 4))
+    return frames_out, keypoints_out, world_out.astype(np.float32).reshape(-1, WORLD_LANDMARKS, 4)
 
 
 
