@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mshot.geometry.boxes import box_slices
 from mshot.pose2d.blazepose import BlazePoseBody25
 from services.tracking.cpu.proposals import SegmentationProposals
 
@@ -107,8 +108,7 @@ class PeopleDetector:
         """A new-people candidate not worth a BlazePose run: mostly painted out, or on a person already found."""
         if not found:
             return False
-        x0, y0, x1, y1 = np.round(box).astype(int)
-        window = painted[max(y0, 0):max(y1, y0 + 1), max(x0, 0):max(x1, x0 + 1)]
+        window = painted[box_slices(box, *painted.shape)]
         if window.size and window.mean() >= self.max_painted:
             return True
         return box_iou(box[None], np.array([f[0] for f in found])).max() >= self.prior_overlap
@@ -165,7 +165,6 @@ def _paint_out(frame_bgr: np.ndarray, painted: np.ndarray, box: np.ndarray, mask
         region = cv2.dilate(mask.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     else:
         region = np.zeros(painted.shape, bool)
-        x0, y0, x1, y1 = np.round(box).astype(int)
-        region[max(y0, 0):y1, max(x0, 0):x1] = True
+        region[box_slices(box, *painted.shape)] = True
     frame_bgr[region] = 128
     painted |= region
