@@ -94,10 +94,16 @@ def test_fits_from_another_video_are_refused(smpl_model, dataset_scene, tmp_path
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_empty_selection_names_the_gate_that_rejected_the_frames(smpl_model, dataset_scene, tmp_path, fmt):
+def test_empty_selection_is_a_result_naming_the_gate_that_rejected_each_frame(smpl_model, dataset_scene, tmp_path,
+                                                                              fmt):
     from dataclasses import replace
 
     options = options_with(formats=[fmt])
     options = replace(options, selection=replace(options.selection, min_height_px=10_000))
-    with pytest.raises(InvalidInput, match="height gate 12 frames"):
-        export_dataset(dataset_scene[1], tmp_path / "d", smpl_model, options)
+    report = export_dataset(dataset_scene[1], tmp_path / "d", smpl_model, options)
+    assert "height gate 12 frames" in report["summary"]["nothing_kept"]
+    for person, verdict in report["persons"].items():
+        assert verdict["kept_train"] == verdict["kept_val"] == 0 and verdict["reasons"]["height"] == verdict["rejected"]
+        with open(tmp_path / "d" / f"person_{int(person):03d}" / "manifest.csv") as f:
+            rows = list(csv.DictReader(f))
+        assert rows and all(r["verdict"] == "rejected" and r["reasons"].startswith("height") for r in rows)

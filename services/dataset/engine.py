@@ -119,10 +119,11 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
         verdicts[person] = {"rows": rows, "reasons": reasons, "train": train, "val": val}
         progress(0.4 * (n + 1) / len(persons), f"selected frames of person {person}")
     kept_any = any(len(v["train"]) + len(v["val"]) for v in verdicts.values())
-    if not kept_any:
+    nothing_kept = ""
+    if not kept_any:  # a result, not an error: every frame's verdict is in the manifests and the report
         counts = Counter(gate(reason) for v in verdicts.values() for rs in v["reasons"].values() for reason in rs)
         top = "; ".join(f"{name} gate {count} frames" for name, count in counts.most_common(4))
-        raise InvalidInput(f"no frame passed the selection for person(s) {persons}; rejections: {top}")
+        nothing_kept = f"no frame passed the selection for person(s) {persons}; rejections: {top}"
     for fmt in sorted(SINGLE_CAMERA_FORMATS.intersection(options.formats)):  # refuse before writing anything
         for person, v in verdicts.items():
             kept = np.concatenate([v["train"], v["val"]])
@@ -130,12 +131,13 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
                 shared_intrinsics(fits, kept, f"{fmt} export of person {person}")
     needed = {int(r) for v in verdicts.values() for r in np.concatenate([v["train"], v["val"]])}
     frames = {}
-    for index, frame in iter_frames(paths["video"], stop=int(tracklets["frame_index"][list(needed)].max()) + 1):
+    stop = int(tracklets["frame_index"][list(needed)].max()) + 1 if needed else 0
+    for index, frame in iter_frames(paths["video"], stop=stop):
         for row in needed:
             if tracklets["frame_index"][row] == index:
                 frames[row] = frame
     report = {"persons": {}, "formats": list(options.formats), "thresholds": sel.__dict__,
-              "mask_source": str(tracklets["mask_source"])}
+              "mask_source": str(tracklets["mask_source"]), "nothing_kept": nothing_kept}
     for n, (person, v) in enumerate(verdicts.items()):
         report["persons"][str(person)] = _export_person(person, v, frames, tracklets, fits, betas, out, options,
                                                         renderer, vertices, body_model, (height, width))
@@ -145,8 +147,10 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
         out.mkdir(parents=True, exist_ok=True)
         previews.track_plot(tracklets, kept_by_person, out / "tracks.png")
     renderer.close()
-    report["summary"] = {p: {k: r[k] for k in ("kept_train", "kept_val", "rejected")}
+    report["summary"] = {p: {k: r[k] for k in ("kept_train", "kept_val", "rejected", "reasons")}
                          for p, r in report["persons"].items()}
+    if nothing_kept:
+        report["summary"]["nothing_kept"] = nothing_kept
     (out / "report.json").write_text(json.dumps(report, indent=1, default=str))
     return report
 

@@ -58,12 +58,16 @@ PREDICTED, BLOB, HOG = 0, 1, 2  # where a candidate box comes from
 class PeopleDetector:
     def __init__(self, upscale: float = 1.5, min_keypoints: int = 8, min_keypoint_conf: float = 0.5,
                  nms_iou: float = 0.4, prior_overlap: float = 0.3, hit_threshold: float = -1.0,
-                 pyramid_scale: float = 1.1, segmentation_proposals: bool = True, max_painted: float = 0.5):
+                 pyramid_scale: float = 1.1, segmentation_proposals: bool = True, max_painted: float = 0.5,
+                 hog_max_height: int = 900):
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
         self.pose = BlazePoseBody25()
         self.proposals = SegmentationProposals() if segmentation_proposals else None
         self.upscale = upscale
+        # HOG runs on the frame scaled by `upscale`, but at most to this height: its 64x128 window finds people
+        # of 128 px and up, and a 1080p frame upscaled 1.5x costs ~10 s per frame for no more people
+        self.hog_max_height = hog_max_height
         self.min_keypoints = min_keypoints
         self.min_keypoint_conf = min_keypoint_conf
         self.nms_iou = nms_iou
@@ -75,12 +79,13 @@ class PeopleDetector:
         self.max_painted = max_painted  # a new-people candidate this much covered by people found is skipped
 
     def hog_candidates(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        big = cv2.resize(frame_bgr, None, fx=self.upscale, fy=self.upscale, interpolation=cv2.INTER_LINEAR)
+        scale = min(self.upscale, self.hog_max_height / frame_bgr.shape[0])
+        big = cv2.resize(frame_bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
         rects, weights = self.hog.detectMultiScale(big, hitThreshold=self.hit_threshold, winStride=(8, 8),
                                                    padding=(8, 8), scale=self.pyramid_scale)
         if len(rects) == 0:
             return np.zeros((0, 4)), np.zeros(0)
-        rects = np.asarray(rects, dtype=np.float64) / self.upscale
+        rects = np.asarray(rects, dtype=np.float64) / scale
         boxes = np.column_stack([rects[:, 0], rects[:, 1], rects[:, 0] + rects[:, 2], rects[:, 1] + rects[:, 3]])
         scores = 1.0 / (1.0 + np.exp(-np.asarray(weights, dtype=np.float64).ravel()))  # SVM margin -> 0..1
         keep = non_max_suppression(boxes, scores, self.nms_iou)
