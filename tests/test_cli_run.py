@@ -1,0 +1,64 @@
+"""`mshot run` end to end through the real CLI, orchestrator, gRPC servers and store, with stage engines that
+hand back a synthetic scene's artifacts (tests/synthetic.py) and a dataset stage that fails: the finished
+stages' artifacts and the overlay video land in --out, summary.txt names the failure and lists them, the exit
+code says the job failed, and third-party noise written to the process's stderr goes to mshot.log, not the
+console."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import cv2
+import pytest
+from fake_stages import start_fake_stage
+
+from mshot.cli.main import main
+from mshot.errors import InvalidInput
+
+SCENE_OUTPUT = {"tracking": "tracklets", "keypoints": "keypoints", "multishot": "fits"}
+
+
+class SceneEngine:
+    """Returns the scene's file for the stage's output; the dataset stage fails with INVALID_ARGUMENT."""
+
+    def __init__(self, name: str, scene: dict):
+        self.name, self.scene = name, scene
+
+    def run(self, inputs, options, workdir, progress):
+        os.write(2, b"W0000 00:00 inference_feedback_manager.cc:114] third-party noise\n")
+        if self.name not in SCENE_OUTPUT:
+            raise InvalidInput("the dataset stage broke on purpose")
+        output = SCENE_OUTPUT[self.name]
+        return {output: shutil.copy(self.scene[output], workdir / f"{output}.npz")}
+
+
+@pytest.fixture
+def scene_stages(monkeypatch, dataset_scene):
+    def start(stage, config, store, scratch=None):
+        return start_fake_stage(stage, store, config, SceneEngine(stage, dataset_scene[1]))[0]
+
+    monkeypatch.setattr("mshot.cli.local_cluster.start_stage_server", start)
+    return dataset_scene[1]
+
+
+def test_a_failed_stage_leaves_the_finished_stages_results_named_in_the_summary(scene_stages, smpl_model_path,
+                                                                               tmp_path, capfd):
+    out = tmp_path / "out"
+    code = main(["run", str(scene_stages["video"]), "--out", str(out), "--body-model", str(smpl_model_path),
+                 "--store", str(tmp_path / "store")])
+    console = capfd.readouterr().err
+    assert code != 0 and "the dataset stage broke on purpose" in console
+    for name in ("tracklets", "keypoints", "fits"):
+        assert (out / "artifacts" / f"{name}.npz").read_bytes() == scene_stages[name].read_bytes()
+    summary = (out / "summary.txt").read_text()
+    assert "stopped at the dataset stage: INVALID_ARGUMENT: the dataset stage broke on purpose" in summary
+    assert "artifacts/fits.npz" in summary and "overlay.mp4" in summary and "person 0:" in summary
+    overlay = cv2.VideoCapture(str(out / "overlay.mp4"))
+    assert overlay.get(cv2.CAP_PROP_FRAME_COUNT) == cv2.VideoCapture(str(scene_stages["video"])).get(
+        cv2.CAP_PROP_FRAME_COUNT)
+    assert "third-party noise" not in console and "third-party noise" in (out / "mshot.log").read_text()
+    assert not any(line.startswith("{") for line in console.splitlines())  # no JSON log lines
+    lines = [line for line in console.splitlines() if line.split(" ", 1)[0] in ("tracking", "keypoints",
+                                                                                 "multishot", "dataset")]
+    assert [line.split()[0] for line in lines] == ["tracking", "keypoints", "multishot", "dataset"]  # one each
