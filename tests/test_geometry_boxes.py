@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mshot.geometry.boxes import box_slices
+from mshot.geometry.boxes import box_slices, points_in_mask
 
 
 def test_a_box_inside_the_image_gives_its_rounded_pixels():
@@ -27,3 +27,10 @@ def test_zero_area_inverted_and_non_finite_boxes_cover_nothing():
     image = np.ones((100, 200), bool)
     for box in ([40.0, 40, 40, 40], [60.0, 60, 20, 20], [np.nan, 0, 10, 10], [0.0, 0, np.inf, 10]):
         assert image[box_slices(np.array(box), 100, 200)].size == 0, box
+
+
+def test_points_are_looked_up_at_their_nearest_pixel_and_outside_points_are_not_in_the_mask():
+    mask = np.zeros((4, 6), bool)
+    mask[1, 2] = True
+    xy = np.array([[2.4, 0.6], [1.6, 1.4], [2.6, 1.0], [-0.4, 1.0], [6.0, 1.0], [np.nan, 1.0], [2.0, 4.2]])
+    np.testing.assert_array_equal(points_in_mask(xy, mask), [True, True, False, False, False, False, False])

@@ -22,6 +22,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from mshot.artifacts.masks import decode_mask
+from mshot.geometry.boxes import points_in_mask
 
 MIN_SCORE = 0.5
 MIN_CONFIDENCE = 0.1
@@ -42,12 +43,7 @@ def person_region(mask_rle: str, box: np.ndarray, height: int, width: int) -> np
 def inside(xy: np.ndarray, region: np.ndarray | None, box: np.ndarray) -> np.ndarray:
     """(N, 2) px -> (N,) bool: in the region (pixel containing the point), or in the enlarged box."""
     if region is not None:
-        h, w = region.shape
-        xi, yi = np.floor(xy[:, 0] + 0.5).astype(int), np.floor(xy[:, 1] + 0.5).astype(int)
-        ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-        out = np.zeros(len(xy), dtype=bool)
-        out[ok] = region[yi[ok], xi[ok]]
-        return out
+        return points_in_mask(xy, region)
     x0, y0, x1, y1 = box
     mx, my = BOX_MARGIN * (x1 - x0), BOX_MARGIN * (y1 - y0)
     return (xy[:, 0] >= x0 - mx) & (xy[:, 0] <= x1 + mx) & (xy[:, 1] >= y0 - my) & (xy[:, 1] <= y1 + my)

@@ -7,7 +7,9 @@ frames; in between, people are re-found around their predicted boxes.
 Candidates are verified one after another on a working copy of the frame in which every person already found
 is painted out, so BlazePose (one person per crop) cannot lock onto the same person twice and finds the person
 behind; a found person whose keypoints are not centred in the candidate box belongs to another candidate and
-is refused. A segmentation blob may hold several people: it is tried again once after its first person."""
+is refused, and so is one found again (its box overlapping a found person's, or most of its keypoints on people
+already painted out: BlazePose completing a painted person from what sticks out). A segmentation blob may hold
+several people: it is tried again once after its first person."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mshot.geometry.boxes import box_slices
+from mshot.geometry.boxes import box_slices, points_in_mask
 from mshot.pose2d.blazepose import BlazePoseBody25
 from services.tracking.cpu.proposals import SegmentationProposals
 
@@ -59,7 +61,7 @@ class PeopleDetector:
     def __init__(self, upscale: float = 1.5, min_keypoints: int = 8, min_keypoint_conf: float = 0.5,
                  nms_iou: float = 0.4, prior_overlap: float = 0.3, hit_threshold: float = -1.0,
                  pyramid_scale: float = 1.1, segmentation_proposals: bool = True, max_painted: float = 0.5,
-                 hog_max_height: int = 900):
+                 hog_max_height: int = 900, max_keypoints_on_found: float = 0.6):
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
         self.pose = BlazePoseBody25()
@@ -77,6 +79,7 @@ class PeopleDetector:
         self.hit_threshold = hit_threshold
         self.pyramid_scale = pyramid_scale
         self.max_painted = max_painted  # a new-people candidate this much covered by people found is skipped
+        self.max_keypoints_on_found = max_keypoints_on_found  # a person with this share of keypoints on found ones
 
     def hog_candidates(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         scale = min(self.upscale, self.hog_max_height / frame_bgr.shape[0])
@@ -135,6 +138,16 @@ class PeopleDetector:
             xs, ys = np.concatenate([xs, mxs]), np.concatenate([ys, mys])
         return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]), keypoints, mask
 
+    def _found_already(self, box: np.ndarray, keypoints: np.ndarray, painted: np.ndarray, found: list[tuple]) -> bool:
+        """A person verified again: its box overlaps a found one (IoU >= nms_iou), or most of its confident
+        keypoints lie on people already found and painted out (BlazePose completing a painted person from the
+        limbs that stick out, or a part of a person - a hand, a knee - seen as a small person)."""
+        if not found:
+            return False
+        if box_iou(box[None], np.array([f[0] for f in found])).max() >= self.nms_iou:
+            return True
+        return keypoints_on_region(keypoints, painted, self.min_keypoint_conf) >= self.max_keypoints_on_found
+
     def detect(self, frame_bgr: np.ndarray, prior_boxes: np.ndarray | None = None, scan: bool = True) -> Detections:
         """People in one frame. prior_boxes (K, 4): where tracked people are expected; scan: also look for new
         people (segmentation blobs and HOG)."""
@@ -150,8 +163,8 @@ class PeopleDetector:
                 if person is None:
                     break
                 tight, keypoints, mask = person
-                if found and box_iou(tight[None], np.array([f[0] for f in found])).max() >= self.nms_iou:
-                    break  # the same person again
+                if self._found_already(tight, keypoints, painted, found):
+                    break
                 found.append((tight, score, keypoints, mask))
                 _paint_out(work, painted, tight, mask)
         height, width = frame_bgr.shape[:2]
@@ -161,6 +174,13 @@ class PeopleDetector:
         tight, score, keypoints, masks = (np.asarray(x) for x in zip(*found, strict=True))
         return Detections(tight.astype(np.float32), score.astype(np.float32), keypoints.astype(np.float32),
                           masks.astype(bool))
+
+
+def keypoints_on_region(keypoints: np.ndarray, region: np.ndarray, min_confidence: float) -> float:
+    """Fraction of the keypoints (25, 3) with confidence >= min_confidence whose pixel lies in region (H, W)
+    bool; 0 when none is confident. Keypoints outside the image are not in the region."""
+    confident = keypoints[:, 2] >= min_confidence
+    return float(points_in_mask(keypoints[confident, :2], region).mean()) if confident.any() else 0.0
 
 
 def _paint_out(frame_bgr: np.ndarray, painted: np.ndarray, box: np.ndarray, mask: np.ndarray) -> None:
