@@ -39,15 +39,30 @@ def _clip(name: str, folder):
     return real_footage.first_frames(folder, name, FRAMES)
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED_PEOPLE))
-def test_real_clip_runs_through_tracking_and_keypoints_with_one_track_per_person(name, engines, tmp_path):
-    from services.keypoints.engine import KeypointsOptions
+@pytest.fixture(scope="module")
+def tracked(engines, tmp_path_factory):
+    """name -> (video, tracklets path), each clip tracked once."""
     from services.tracking.engine import TrackingOptions
 
-    tracking, keypoints = engines
-    video = _clip(name, tmp_path)
-    tracklets_path = tracking.run({"video": video}, TrackingOptions(backend="cpu"), tmp_path,
-                                  lambda f, m="": None)["tracklets"]
+    done = {}
+
+    def track(name: str):
+        if name not in done:
+            folder = tmp_path_factory.mktemp(name)
+            video = _clip(name, folder)
+            done[name] = video, engines[0].run({"video": video}, TrackingOptions(backend="cpu"), folder,
+                                               lambda f, m="": None)["tracklets"]
+        return done[name]
+
+    return track
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_PEOPLE))
+def test_real_clip_runs_through_tracking_and_keypoints_with_one_track_per_person(name, engines, tracked, tmp_path):
+    from services.keypoints.engine import KeypointsOptions
+
+    keypoints = engines[1]
+    video, tracklets_path = tracked(name)
     tracklets = load_tracklets(tracklets_path)
     people = np.unique(tracklets["person_id"])
     fewest, most = EXPECTED_PEOPLE[name]
@@ -60,3 +75,24 @@ def test_real_clip_runs_through_tracking_and_keypoints_with_one_track_per_person
     matched = load_keypoints(out)["match_score"] > 0
     observed = tracklets["observed"].astype(bool)
     assert matched[observed].mean() >= 0.8, f"{name}: {matched[observed].mean():.2f} of observed rows matched"
+
+
+def test_real_openpose_output_is_matched_to_the_tracked_musicians(engines, tracked, tmp_path):
+    """The shared OpenPose BODY_25 JSON of the concert (its first FRAMES files) imported instead of a backend."""
+    import zipfile
+
+    from services.keypoints.engine import KeypointsOptions
+
+    video, tracklets_path = tracked("seated_3people")
+    first = tmp_path / "openpose_first.zip"
+    with zipfile.ZipFile(real_footage.REAL_CLIPS / "seated_3people_openpose_json.zip") as shared, \
+            zipfile.ZipFile(first, "w") as out:
+        for name in sorted(n for n in shared.namelist() if n.endswith("_keypoints.json"))[:FRAMES]:
+            out.writestr(name, shared.read(name))
+    engine = engines[1]
+    out = engine.run({"video": video, "tracklets": tracklets_path, "openpose_json": first}, KeypointsOptions(),
+                     tmp_path, lambda f, m="": None)["keypoints"]
+    tracklets, keypoints = load_tracklets(tracklets_path), load_keypoints(out)
+    observed = tracklets["observed"].astype(bool)
+    assert (keypoints["match_score"][observed] > 0).mean() >= 0.8
+    assert engine.summarize({})["openpose_frames"] == f"0-{FRAMES - 1}"

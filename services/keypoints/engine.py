@@ -116,6 +116,16 @@ def write_keypoints(out: Path, tracklets: dict, tracklets_path: Path, det_frame_
     })
 
 
+def openpose_coverage(det_frames: np.ndarray, num_frames: int) -> dict:
+    """Which frames imported OpenPose output has people for: OpenPose JSON often covers only part of a video
+    (the shared concert sets: the first 125 of 250 frames); rows of the other frames get no keypoints, so they
+    are not fitted and the dataset stage rejects them (gate `keypoints`)."""
+    if not len(det_frames):
+        return {"openpose_frames": "none", "frames_without_openpose": num_frames}
+    first, last = int(det_frames.min()), int(det_frames.max())
+    return {"openpose_frames": f"{first}-{last}", "frames_without_openpose": num_frames - len(np.unique(det_frames))}
+
+
 class KeypointsEngine:
     name = "keypoints"
 
@@ -140,9 +150,11 @@ class KeypointsEngine:
             if name not in inputs:
                 raise InvalidInput(f"the keypoints stage needs '{name}'")
         tracklets = load_tracklets(inputs["tracklets"])
+        coverage = {}
         if "openpose_json" in inputs:
             frames, keypoints = read_openpose(inputs["openpose_json"], int(tracklets["num_frames"]))
             source = "openpose-import"
+            coverage = openpose_coverage(frames, int(tracklets["num_frames"]))
         else:
             backend = self._backend(options)
             frames, keypoints = backend.detect(Path(inputs["video"]), tracklets, workdir, scaled(progress, 0.0, 0.95))
@@ -153,7 +165,7 @@ class KeypointsEngine:
         with np.load(out, allow_pickle=False) as written:
             matched = int((written["match_score"] > 0).sum())
         self.last_summary = {"backend": source, "detections": int(len(frames)), "observed_rows": observed,
-                             "matched_rows": matched}
+                             "matched_rows": matched, **coverage}
         progress(1.0, f"{len(frames)} detections, {matched} of {observed} observed person-frames matched")
         return {"keypoints": out}
 
