@@ -1,8 +1,8 @@
 """The tracking and keypoints stages (CPU backends, real engines) on the shared real clips
-(../shared/real_clips/, MIT): the first frames of the runner and the concert, a portrait odd-sized reframing and a close-up in which
-the person is larger than the frame (scripts/real_footage.py). Each runs without an internal error, finds its
-people - one track per person - and gets keypoints matched to them. Skipped where the clips are not beside the
-repository."""
+(../shared/real_clips/, MIT): the first frames of the runner and the concert, a portrait odd-sized reframing
+and a close-up in which the person is larger than the frame (scripts/real_footage.py). Each runs without an
+internal error, finds its people - one track per person - and gets keypoints matched to them; the concert's
+real OpenPose JSON is matched to the tracked musicians. Skipped where the clips are not beside the repository."""
 
 from __future__ import annotations
 
