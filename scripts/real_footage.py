@@ -4,13 +4,13 @@ are written where you say (tests write them under their tmp folder).
 
     PYTHONPATH=. python scripts/real_footage.py OUT_DIR [--frames N]
 
-Writes, each an .mp4 (mp4v):
-- `<clip>_first<N>.mp4`: the first N frames of each shared clip, as they are;
-- `portrait_odd.mp4`: seated_1person cropped to a 9:16 portrait and scaled to an odd size (405x721);
-- `closeup_cut_off.mp4`: seated_1person zoomed in so the singer is larger than the frame (head and knees cut off);
-- `cuts_same_people.mp4`: seated_3people in four shots - full view, a zoom on two musicians, full view again, a
+Writes, each an MJPG .avi (odd sizes kept):
+- `<clip>_first<N>.avi`: the first N frames of each shared clip, as they are;
+- `portrait_odd.avi`: seated_1person cropped to a 9:16 portrait and scaled to an odd size (405x721);
+- `closeup_cut_off.avi`: seated_1person zoomed in so the singer is larger than the frame (head and knees cut off);
+- `cuts_same_people.avi`: seated_3people in four shots - full view, a zoom on two musicians, full view again, a
   zoom on the right pair - with hard cuts, so the same people come back after every cut; 768x576.
-- `cuts_mixed.mp4`: runner_1person, vtest.avi (when present) and seated_3people shots one after another, all scaled
+- `cuts_mixed.avi`: runner_1person, vtest.avi (when present) and seated_3people shots one after another, all scaled
   to 768x576 (cuts between unrelated scenes, people of very different sizes)."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def read_frames(video: Path, start: int, count: int) -> list[np.ndarray]:
 def write_video(path: Path, frames: list[np.ndarray], fps: float) -> Path:
     from services.dataset.previews import overlay_video
 
-    return overlay_video(frames, path, fps)
+    return overlay_video(frames, path, fps, fourcc="MJPG")
 
 
 def zoom(frames: list[np.ndarray], x0: float, y0: float, x1: float, y1: float,
@@ -59,30 +59,30 @@ def zoom(frames: list[np.ndarray], x0: float, y0: float, x1: float, y1: float,
 
 
 def first_frames(out: Path, clip: str, frames: int) -> Path:
-    return write_video(out / f"{clip}_first{frames}.mp4", read_frames(REAL_CLIPS / f"{clip}.mp4", 0, frames), 25.0)
+    return write_video(out / f"{clip}_first{frames}.avi", read_frames(REAL_CLIPS / f"{clip}.mp4", 0, frames), 25.0)
 
 
 def portrait_odd(out: Path, frames: int) -> Path:
     singer = read_frames(REAL_CLIPS / "seated_1person.mp4", 0, frames)
-    return write_video(out / "portrait_odd.mp4", zoom(singer, 0.22, 0.0, 0.53, 1.0, (405, 721)), 25.0)
+    return write_video(out / "portrait_odd.avi", zoom(singer, 0.22, 0.0, 0.53, 1.0, (405, 721)), 25.0)
 
 
 def closeup_cut_off(out: Path, frames: int) -> Path:
     singer = read_frames(REAL_CLIPS / "seated_1person.mp4", 0, frames)
-    return write_video(out / "closeup_cut_off.mp4", zoom(singer, 0.3, 0.25, 0.62, 0.75), 25.0)
+    return write_video(out / "closeup_cut_off.avi", zoom(singer, 0.3, 0.25, 0.62, 0.75), 25.0)
 
 
 def cuts_same_people(out: Path, frames: int) -> Path:
     concert = REAL_CLIPS / "seated_3people.mp4"
     regions = [(0, 0, 1, 1), (0.0, 0.2, 0.6, 0.9), (0, 0, 1, 1), (0.35, 0.2, 0.95, 0.9)]
     shots = [zoom(read_frames(concert, 3 * frames * k, 3 * frames), *region) for k, region in enumerate(regions)]
-    return write_video(out / "cuts_same_people.mp4", [f for s in shots for f in s], 25.0)
+    return write_video(out / "cuts_same_people.avi", [f for s in shots for f in s], 25.0)
 
 
 def cuts_mixed(out: Path, frames: int) -> Path:
     sources = [(REAL_CLIPS / "runner_1person.mp4", 0), (VTEST, 100), (REAL_CLIPS / "seated_3people.mp4", 0)]
     shots = [zoom(read_frames(video, start, 2 * frames), 0, 0, 1, 1) for video, start in sources if video.is_file()]
-    return write_video(out / "cuts_mixed.mp4", [f for s in shots for f in s], 25.0)
+    return write_video(out / "cuts_mixed.avi", [f for s in shots for f in s], 25.0)
 
 
 def make_footage(out: Path, frames: int = 10) -> dict[str, Path]:

@@ -31,9 +31,10 @@ def contact_sheet(images: list[np.ndarray], out: Path, columns: int = 4, tile_wi
     return out
 
 
-def overlay_video(images: list[np.ndarray], out: Path, fps: float) -> Path:
+def overlay_video(images: list[np.ndarray], out: Path, fps: float, fourcc: str = "mp4v") -> Path:
+    """Write the BGR images as a video (`fourcc` "MJPG" into an .avi keeps odd sizes; mp4v rounds to even)."""
     height, width = images[0].shape[:2]
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
     for image in images:
         writer.write(image)
     writer.release()
