@@ -32,9 +32,11 @@ def contact_sheet(images: list[np.ndarray], out: Path, columns: int = 4, tile_wi
 
 
 def overlay_video(images: list[np.ndarray], out: Path, fps: float, fourcc: str = "mp4v") -> Path:
-    """Write the BGR images as a video (`fourcc` "MJPG" into an .avi keeps odd sizes; mp4v rounds to even)."""
+    """Write the BGR images as a video. "MJPG" (into an .avi, OpenCV's own writer) keeps odd sizes; the FFmpeg
+    writers round them to even."""
     height, width = images[0].shape[:2]
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
+    backend = cv2.CAP_OPENCV_MJPEG if fourcc == "MJPG" else cv2.CAP_ANY
+    writer = cv2.VideoWriter(str(out), backend, cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
     for image in images:
         writer.write(image)
     writer.release()
