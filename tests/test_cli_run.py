@@ -62,3 +62,15 @@ def test_a_failed_stage_leaves_the_finished_stages_results_named_in_the_summary(
     lines = [line for line in console.splitlines() if line.split(" ", 1)[0] in ("tracking", "keypoints",
                                                                                  "multishot", "dataset")]
     assert [line.split()[0] for line in lines] == ["tracking", "keypoints", "multishot", "dataset"]  # one each
+
+
+def test_a_stage_line_shows_its_state_time_and_facts_or_its_error():
+    from mshot.cli.console import stage_line
+
+    dataset = {"stage": "dataset", "state": "done", "error": "", "summary": {
+        "0": {"kept_train": 3, "kept_val": 1, "rejected": 5, "reasons": {"height": 5}}, "nothing_kept": ""}}
+    assert stage_line(dataset, 353.2) == "dataset    done        353 s  person 0: 3 train, 1 val"
+    multishot = {"stage": "multishot", "state": "done", "error": "", "summary": {"persons": 1, "px": 12.7022}}
+    assert stage_line(multishot, 8.0) == "multishot  done          8 s  persons 1, px 12.7"
+    failed = {"stage": "keypoints", "state": "failed", "error": "INVALID_ARGUMENT: bad zip", "summary": {}}
+    assert stage_line(failed, None) == "keypoints  failed             INVALID_ARGUMENT: bad zip"

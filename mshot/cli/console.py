@@ -63,8 +63,20 @@ def _python_logs_to(log_file: Path) -> Iterator[None]:
 
 def stage_line(stage: dict, seconds: float | None) -> str:
     """One console line for a finished (or failed) stage from its job_summary entry, e.g.
-    `tracking   done  212 s  people 1, shots 1, rows 125`."""
-    took = f"{seconds:5.0f} s" if seconds is not None else "      "
-    facts = ", ".join(f"{k} {v}" for k, v in stage["summary"].items() if isinstance(v, int | float | str))[:80]
-    detail = stage["error"] if stage["state"] == "failed" else facts
-    return f"{stage['stage']:<10} {stage['state']:<9} {took}  {detail}".rstrip()
+    `tracking   done        212 s  people 1, shots 1, rows 125`."""
+    took = f"{seconds:5.0f} s" if seconds is not None else "       "
+    detail = stage["error"] if stage["state"] == "failed" else _facts(stage["summary"])
+    return f"{stage['stage']:<10} {stage['state']:<9} {took}  {detail}".rstrip()[:160]
+
+
+def _facts(summary: dict) -> str:
+    """A stage summary's numbers and words; a dataset person's verdict as `person 0: 12 train, 1 val`."""
+    facts = []
+    for key, value in summary.items():
+        if isinstance(value, dict) and "kept_train" in value:
+            facts.append(f"person {key}: {value['kept_train']} train, {value['kept_val']} val")
+        elif isinstance(value, float):
+            facts.append(f"{key} {value:.3g}")
+        elif isinstance(value, int | str) and key != "nothing_kept":
+            facts.append(f"{key} {value}")
+    return ", ".join(facts) + ("; nothing trainable" if summary.get("nothing_kept") else "")
