@@ -107,3 +107,11 @@ def test_empty_selection_is_a_result_naming_the_gate_that_rejected_each_frame(sm
         with open(tmp_path / "d" / f"person_{int(person):03d}" / "manifest.csv") as f:
             rows = list(csv.DictReader(f))
         assert rows and all(r["verdict"] == "rejected" and r["reasons"].startswith("height") for r in rows)
+
+
+def test_preview_crop_of_a_box_beyond_the_border_or_of_zero_area_is_a_picture():
+    from services.dataset.previews import crop_around
+
+    image = np.full((100, 160, 3), 200, np.uint8)
+    for box in ([-300.0, -50, -200, 40], [150, 90, 400, 500], [50, 50, 50, 50]):
+        assert crop_around(image, np.array(box), size=32).shape == (32, 32, 3), box

@@ -98,7 +98,8 @@ def _draw_labels(image: np.ndarray, rows: list[int], tracklets: dict, scale: flo
         box = np.asarray(tracklets["bbox_xyxy"][row], np.float64) * scale
         if not np.isfinite(box).all():
             continue
-        x0, y0, x1, y1 = np.round(box).astype(int).tolist()
+        limit = 4 * max(image.shape[:2])  # far beyond the border: drawn clipped, never overflowing int32
+        x0, y0, x1, y1 = np.round(np.clip(box, -limit, limit)).astype(int).tolist()
         observed = bool(tracklets["observed"][row])
         cv2.rectangle(image, (x0, y0), (x1, y1), colour, 2 if observed else 1)
         cv2.putText(image, f"person {person}  shot {shot}", (max(x0, 2), max(y0 - 6, 14)),
