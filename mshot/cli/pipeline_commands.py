@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import sys
@@ -162,8 +163,13 @@ def _overlay(args: argparse.Namespace, paths: dict[str, Path], body_model: Path,
 
     started = time.monotonic()
     fits = load_fits(paths["fits"]) if "fits" in paths else None
-    out = write_overlay(args.video, load_tracklets(paths["tracklets"]), fits, BodyModel.from_file(body_model),
-                        args.out / "overlay.mp4")
+    try:
+        out = write_overlay(args.video, load_tracklets(paths["tracklets"]), fits, BodyModel.from_file(body_model),
+                            args.out / "overlay.mp4")
+    except Exception as exc:  # noqa: BLE001 - rendering (OSMesa, codecs) failing must not lose the results
+        logging.getLogger("mshot.cli").exception("overlay failed")
+        print(f"{'overlay':<10} {'failed':<9} {'':7}  {type(exc).__name__}: {exc}"[:160], file=console, flush=True)
+        return {}
     print(f"{'overlay':<10} {'done':<9} {time.monotonic() - started:5.0f} s  {out}", file=console, flush=True)
     return {"overlay": out}
 
