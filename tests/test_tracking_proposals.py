@@ -112,3 +112,13 @@ def test_a_person_whose_keypoints_lie_on_a_person_already_found_is_not_a_second_
     found = detector.detect(np.zeros((120, 200, 3), np.uint8), np.array([[20, 10, 50, 90]]), scan=True)
     assert detector.pose.calls == 2 and len(found.boxes_xyxy) == 1
     assert found.boxes_xyxy[0, 2] <= 50
+
+
+def test_a_small_box_inside_found_people_is_a_part_of_them_but_a_tall_or_outside_one_is_not():
+    from services.tracking.cpu.detector import is_part_of_found
+
+    found = np.array([[40.0, 240, 325, 576], [300, 237, 670, 576]])  # two seated musicians side by side
+    assert is_part_of_found(np.array([270.0, 404, 362, 568]), found, (576, 768), 0.8, 0.6)  # hands between
+    assert is_part_of_found(np.array([507.0, 414, 667, 576]), found, (576, 768), 0.8, 0.6)  # a lap
+    assert not is_part_of_found(np.array([600.0, 337, 751, 522]), found, (576, 768), 0.8, 0.6)  # sticks out
+    assert not is_part_of_found(np.array([330.0, 250, 600, 576]), found, (576, 768), 0.8, 0.6)  # as tall

@@ -46,3 +46,20 @@ def test_dissimilar_tracks_are_never_joined():
     assert len(stitch_tracks(tracks)) == 2
     assert len(stitch_tracks([_track(0, RED, range(0, 10), _shot), _track(1, RED, range(10, 20), _shot)],
                              max_distance=0.0)) == 1  # identical histograms: distance 0
+
+
+def test_pieces_that_boxed_one_person_twice_for_a_few_frames_are_joined_with_one_box_per_frame():
+    one_shot = lambda f: 0  # noqa: E731
+    old, new = _track(0, RED, range(0, 14), one_shot), _track(1, RED, range(10, 30), one_shot, x=2)  # 4 shared
+    (joined,) = stitch_tracks([old, new])
+    frames = [o.frame_index for o in joined.observations]
+    assert frames == list(range(30))
+    assert [o.box[0] for o in joined.observations if 10 <= o.frame_index < 14] == [2.0] * 4  # the longer piece's
+    long_overlap = [_track(0, RED, range(0, 25), one_shot), _track(1, RED, range(10, 30), one_shot, x=2)]
+    assert len(stitch_tracks(long_overlap)) == 2  # 15 shared frames: two people standing together
+
+
+def test_pieces_sharing_frames_far_apart_are_two_people():
+    one_shot = lambda f: 0  # noqa: E731
+    tracks = [_track(0, RED, range(0, 14), one_shot), _track(1, RED, range(10, 30), one_shot, x=40)]
+    assert len(stitch_tracks(tracks)) == 2

@@ -61,7 +61,8 @@ class PeopleDetector:
     def __init__(self, upscale: float = 1.5, min_keypoints: int = 8, min_keypoint_conf: float = 0.5,
                  nms_iou: float = 0.4, prior_overlap: float = 0.3, hit_threshold: float = -1.0,
                  pyramid_scale: float = 1.1, segmentation_proposals: bool = True, max_painted: float = 0.5,
-                 hog_max_height: int = 900, max_keypoints_on_found: float = 0.6):
+                 hog_max_height: int = 900, max_keypoints_on_found: float = 0.6, part_coverage: float = 0.8,
+                 part_height: float = 0.6):
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
         self.pose = BlazePoseBody25()
@@ -80,6 +81,7 @@ class PeopleDetector:
         self.pyramid_scale = pyramid_scale
         self.max_painted = max_painted  # a new-people candidate this much covered by people found is skipped
         self.max_keypoints_on_found = max_keypoints_on_found  # a person with this share of keypoints on found ones
+        self.part_coverage, self.part_height = part_coverage, part_height  # is_part_of_found
 
     def hog_candidates(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         scale = min(self.upscale, self.hog_max_height / frame_bgr.shape[0])
@@ -141,12 +143,16 @@ class PeopleDetector:
     def _found_already(self, box: np.ndarray, keypoints: np.ndarray, painted: np.ndarray, found: list[tuple]) -> bool:
         """A person verified again: its box overlaps a found one (IoU >= nms_iou), or most of its confident
         keypoints lie on people already found and painted out (BlazePose completing a painted person from the
-        limbs that stick out, or a part of a person - a hand, a knee - seen as a small person)."""
+        limbs that stick out), or it is a part of found people (a lap, hands and an instrument seen as a small
+        person: is_part_of_found)."""
         if not found:
             return False
-        if box_iou(box[None], np.array([f[0] for f in found])).max() >= self.nms_iou:
+        boxes = np.array([f[0] for f in found])
+        if box_iou(box[None], boxes).max() >= self.nms_iou:
             return True
-        return keypoints_on_region(keypoints, painted, self.min_keypoint_conf) >= self.max_keypoints_on_found
+        if keypoints_on_region(keypoints, painted, self.min_keypoint_conf) >= self.max_keypoints_on_found:
+            return True
+        return is_part_of_found(box, boxes, painted.shape, self.part_coverage, self.part_height)
 
     def detect(self, frame_bgr: np.ndarray, prior_boxes: np.ndarray | None = None, scan: bool = True) -> Detections:
         """People in one frame. prior_boxes (K, 4): where tracked people are expected; scan: also look for new
@@ -174,6 +180,21 @@ class PeopleDetector:
         tight, score, keypoints, masks = (np.asarray(x) for x in zip(*found, strict=True))
         return Detections(tight.astype(np.float32), score.astype(np.float32), keypoints.astype(np.float32),
                           masks.astype(bool))
+
+
+def is_part_of_found(box: np.ndarray, found_boxes: np.ndarray, image_hw: tuple[int, int], coverage: float,
+                     height_ratio: float) -> bool:
+    """The box (4,) lies at least `coverage` inside the union of the found boxes (K, 4) and is at most
+    `height_ratio` as tall as the tallest found box it overlaps."""
+    covered = np.zeros(image_hw, bool)
+    for found in found_boxes:
+        covered[box_slices(found, *image_hw)] = True
+    inside = covered[box_slices(box, *image_hw)]
+    if inside.size == 0 or inside.mean() < coverage:
+        return False
+    overlapping = box_iou(box[None], found_boxes)[0] > 0
+    tallest = (found_boxes[overlapping, 3] - found_boxes[overlapping, 1]).max()
+    return bool(box[3] - box[1] <= height_ratio * tallest)
 
 
 def keypoints_on_region(keypoints: np.ndarray, region: np.ndarray, min_confidence: float) -> float:
