@@ -74,3 +74,13 @@ def test_a_stage_line_shows_its_state_time_and_facts_or_its_error():
     assert stage_line(multishot, 8.0) == "multishot  done          8 s  persons 1, px 12.7"
     failed = {"stage": "keypoints", "state": "failed", "error": "INVALID_ARGUMENT: bad zip", "summary": {}}
     assert stage_line(failed, None) == "keypoints  failed             INVALID_ARGUMENT: bad zip"
+
+
+def test_verbose_shows_third_party_output_on_the_console_and_still_logs_to_the_file(scene_stages, smpl_model_path,
+                                                                                  tmp_path, capfd):
+    out = tmp_path / "out"
+    main(["run", str(scene_stages["video"]), "--out", str(out), "--body-model", str(smpl_model_path),
+          "--store", str(tmp_path / "store"), "--verbose"])
+    console = capfd.readouterr().err
+    assert "third-party noise" in console
+    assert '"msg": "job submitted"' in (out / "mshot.log").read_text()
