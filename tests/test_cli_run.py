@@ -84,3 +84,26 @@ def test_verbose_shows_third_party_output_on_the_console_and_still_logs_to_the_f
     console = capfd.readouterr().err
     assert "third-party noise" in console
     assert '"msg": "job submitted"' in (out / "mshot.log").read_text()
+
+
+def test_openpose_folder_goes_to_the_store_as_a_zip_and_a_missing_or_bad_source_is_refused(tmp_path):
+    import zipfile
+
+    from mshot.cli.pipeline_commands import _openpose_source, _put_openpose
+    from mshot.errors import NotFound
+    from mshot.rpc.convert import ref_from_proto
+    from mshot.store.local import LocalStore
+
+    folder = tmp_path / "json"
+    folder.mkdir()
+    for frame in range(3):
+        (folder / f"clip_{frame:012d}_keypoints.json").write_text('{"version": 1.3, "people": []}')
+    store = LocalStore(tmp_path / "store")
+    ref = ref_from_proto(_put_openpose(store, _openpose_source(folder), tmp_path), "openpose_json")
+    with zipfile.ZipFile(store.get_file(ref, tmp_path / "back.zip")) as archive:
+        assert sorted(archive.namelist()) == [f"clip_{frame:012d}_keypoints.json" for frame in range(3)]
+    with pytest.raises(NotFound, match="--openpose-json"):
+        _openpose_source(tmp_path / "nowhere")
+    (tmp_path / "notes.txt").write_text("not a zip")
+    with pytest.raises(InvalidInput, match="neither a folder nor a .zip"):
+        _openpose_source(tmp_path / "notes.txt")
