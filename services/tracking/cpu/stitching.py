@@ -1,14 +1,15 @@
 """Joining the pieces of one person's track after the online pass: tracks that (almost) never share a frame and whose
-mean appearance (colour histogram averaged over all their observations) is close are the same person, seen
-again after a cut, an occlusion or a missed stretch. The online re-identification compares a track's recent
-appearance with one detection, which changes with viewpoint and light from shot to shot; a whole track's mean
-is far steadier (on the rendered GT video: 0.14-0.28 Bhattacharyya distance between pieces of one person,
-0.57 and more between different people).
+mean appearance (colour histogram averaged over all their observations) is close are the same person, seen again
+after a cut, an occlusion or a missed stretch. The online re-identification compares a track's recent appearance
+with one detection, which changes with viewpoint and light from shot to shot; a whole track's mean is far steadier
+(on the rendered GT video: 0.14-0.28 Bhattacharyya distance between pieces of one person, 0.57 and more between
+different people).
 
 Pieces may share up to 10 frames where their boxes overlap (a new track born on a person before the old track
-died). Greedy: the closest admissible pair is joined first, then distances are recomputed. Within one shot a join must
-also be physically possible: the gap's box-centre jump is at most `max_jump_per_frame` box heights per frame
-(plus one height), wherever the joined track passes from one piece to the other."""
+died), and one frame in 50 where they do not (a stray box). Greedy: the closest admissible pair is joined first,
+then distances are recomputed. Within one shot a join must also be physically possible: the gap's box-centre jump
+is at most `max_jump_per_frame` box heights per frame (plus one height), wherever the joined track passes from one
+piece to the other."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from services.tracking.cpu.association import Track, bhattacharyya
 from services.tracking.cpu.detector import box_iou
 
 SHARED_MIN_IOU = 0.5
+MAX_CONFLICT_SHARE = 0.02  # shared frames with boxes apart, as a share of the shorter piece's observations
 
 
 def mean_histogram(track: Track) -> np.ndarray:
@@ -25,16 +27,19 @@ def mean_histogram(track: Track) -> np.ndarray:
 
 
 def _plausible(a: Track, b: Track, max_jump_per_frame: float, max_shared: int) -> bool:
-    """At most `max_shared` shared frames, in each of which the two boxes overlap (IoU >= SHARED_MIN_IOU: one
-    person boxed twice while a new track was born before the old one died), and wherever the joined track
-    passes from one piece to the other within a shot, the jump is walkable."""
+    """At most `max_shared` shared frames, in which the two boxes overlap (IoU >= SHARED_MIN_IOU: one person
+    boxed twice while a new track was born before the old one died) but for MAX_CONFLICT_SHARE of the shorter
+    piece (at least one: a stray box of one piece elsewhere), and wherever the joined track passes from one
+    piece to the other within a shot, the jump is walkable."""
     merged = sorted([(o.frame_index, 0, o) for o in a.observations] + [(o.frame_index, 1, o) for o in b.observations],
                     key=lambda item: item[0])
-    shared = 0
+    shared = conflicts = 0
+    max_conflicts = max(1, int(MAX_CONFLICT_SHARE * min(len(a.observations), len(b.observations))))
     for (f0, s0, o0), (f1, s1, o1) in zip(merged, merged[1:], strict=False):
         if f0 == f1:
             shared += 1
-            if shared > max_shared or box_iou(o0.box[None], o1.box[None])[0, 0] < SHARED_MIN_IOU:
+            conflicts += int(box_iou(o0.box[None], o1.box[None])[0, 0] < SHARED_MIN_IOU)
+            if shared > max_shared or conflicts > max_conflicts:
                 return False
             continue
         if s0 == s1 or o0.shot_id != o1.shot_id:
