@@ -61,7 +61,7 @@ class PeopleDetector:
     def __init__(self, upscale: float = 1.5, min_keypoints: int = 8, min_keypoint_conf: float = 0.5,
                  nms_iou: float = 0.4, prior_overlap: float = 0.3, hit_threshold: float = -1.0,
                  pyramid_scale: float = 1.1, segmentation_proposals: bool = True, max_painted: float = 0.5,
-                 hog_max_height: int = 900, max_keypoints_on_found: float = 0.6, part_coverage: float = 0.8,
+                 hog_max_height: int = 900, max_keypoints_on_found: float = 0.6, part_coverage: float = 0.6,
                  part_height: float = 0.6):
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
