@@ -16,10 +16,8 @@ import cv2
 import numpy as np
 
 from mshot.artifacts.masks import decode_mask
+from mshot.cli.overlay import person_colour_rgb
 from mshot.video import iter_frames, probe_video
-
-PALETTE = np.array([(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
-                    (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 190), (0, 128, 128), (170, 110, 40)])
 
 
 def clip(video: Path, frames: int, out: Path) -> Path:
@@ -40,7 +38,7 @@ def draw(frame_bgr: np.ndarray, tracklets: dict, frame_index: int) -> np.ndarray
     out = frame_bgr.copy()
     for row in np.flatnonzero(tracklets["frame_index"] == frame_index):
         person = int(tracklets["person_id"][row])
-        colour = PALETTE[person % len(PALETTE)][::-1].astype(float)  # BGR
+        colour = person_colour_rgb(person)[::-1].astype(float)  # BGR
         mask = decode_mask(str(tracklets["mask_rle"][row]), height, width)
         out[mask] = (0.55 * out[mask] + 0.45 * colour).astype(np.uint8)
         x0, y0, x1, y1 = np.round(tracklets["bbox_xyxy"][row]).astype(int)

@@ -109,10 +109,24 @@ def test_fits_from_another_video_are_refused(smpl_model, dataset_scene, tmp_path
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_empty_selection_names_the_gate_that_rejected_the_frames(smpl_model, dataset_scene, tmp_path, fmt):
+def test_empty_selection_is_a_result_naming_the_gate_that_rejected_each_frame(smpl_model, dataset_scene, tmp_path,
+                                                                              fmt):
     from dataclasses import replace
 
     options = options_with(formats=[fmt])
     options = replace(options, selection=replace(options.selection, min_height_px=10_000))
-    with pytest.raises(InvalidInput, match="height gate 24 frames"):
-        export_dataset(dataset_scene[1], tmp_path / "d", smpl_model, options)
+    report = export_dataset(dataset_scene[1], tmp_path / "d", smpl_model, options)
+    assert "height gate 24 frames" in report["summary"]["nothing_kept"]
+    for person, verdict in report["persons"].items():
+        assert verdict["kept_train"] == verdict["kept_val"] == 0 and verdict["reasons"]["height"] == verdict["rejected"]
+        with open(tmp_path / "d" / f"person_{int(person):03d}" / "manifest.csv") as f:
+            rows = list(csv.DictReader(f))
+        assert rows and all(r["verdict"] == "rejected" and r["reasons"].startswith("height") for r in rows)
+
+
+def test_preview_crop_of_a_box_beyond_the_border_or_of_zero_area_is_a_picture():
+    from services.dataset.previews import crop_around
+
+    image = np.full((100, 160, 3), 200, np.uint8)
+    for box in ([-300.0, -50, -200, 40], [150, 90, 400, 500], [50, 50, 50, 50]):
+        assert crop_around(image, np.array(box), size=32).shape == (32, 32, 3), box

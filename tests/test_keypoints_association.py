@@ -62,3 +62,19 @@ def test_coasting_rows_get_nothing_and_unmatched_detections_stay_on_record():
     np.testing.assert_array_equal(matched["det_person_id"], [4, -1])
     assert matched["match_score"][0] == pytest.approx(0.9 + 0.1 * (36 * 76) / (40 * 80), abs=1e-5)
     assert matched["match_score"][1] == 0 and not matched["keypoints_body25"][1].any()
+
+
+def test_keypoints_of_a_person_cut_off_by_the_frame_edge_are_kept_only_inside_the_image():
+    from services.keypoints.association import inside_image_only
+
+    keypoints = np.zeros((25, 3), np.float32)
+    keypoints[:, 2] = 0.9
+    keypoints[0, :2] = (-0.6, 10)  # left of the first pixel's edge
+    keypoints[1, :2] = (-0.4, 10)  # still on the first pixel
+    keypoints[2, :2] = (99.6, 10)  # right of the last pixel (width 100)
+    keypoints[3, :2] = (50, 60.2)  # below the bottom (height 60)
+    keypoints[4, :2] = (99.4, 59.4)
+    kept = inside_image_only(keypoints, (60, 100))
+    assert kept[[0, 2, 3]].tolist() == [[0, 0, 0]] * 3
+    np.testing.assert_array_equal(kept[[1, 4]], keypoints[[1, 4]])
+    assert keypoints[0, 2] == np.float32(0.9)  # the input is not changed

@@ -32,6 +32,24 @@ def test_each_body25_joint_takes_the_same_sided_blazepose_landmark():
 def test_crop_window_is_a_square_around_the_box_enlarged_and_clipped():
     assert crop_window(np.array([100.0, 50, 120, 90]), 360, 640, 1.5) == (80, 40, 140, 100)  # side 40 * 1.5
     assert crop_window(np.array([0.0, 0, 20, 40]), 360, 640, 1.5) == (0, 0, 40, 50)  # clipped at the corner
+    # a person larger than the frame: the whole frame
+    assert crop_window(np.array([-100.0, -200, 700, 600]), 360, 640, 1.3) == (0, 0, 640, 360)
+
+
+def test_crop_window_is_none_when_too_little_of_the_box_is_inside_the_image():
+    for box in ([700.0, 10, 760, 100],  # beyond the right border
+                [-90.0, 100, -30, 200],  # beyond the left border
+                [50.0, 50, 50, 50],  # zero area
+                [50.0, 50, 52, 53],  # a few pixels: under MIN_CROP_PX even enlarged
+                [np.nan, 0, 10, 10]):
+        assert crop_window(np.array(box), 360, 640, 1.3) is None, box
+
+
+def test_boxes_outside_or_degenerate_give_no_person_instead_of_an_error(pose):
+    frame = np.full((360, 640, 3), 90, np.uint8)
+    boxes = np.array([[700.0, 10, 760, 100], [-90, 100, -30, 200], [50, 50, 50, 50], [0, 359, 640, 360]])
+    keypoints, masks = pose.estimate(frame, boxes)
+    assert keypoints.shape == (4, 25, 3) and not keypoints.any() and not masks.any()
 
 
 @pytest.fixture(scope="module")

@@ -88,3 +88,37 @@ def test_a_new_people_candidate_inside_a_person_already_found_costs_no_pose_run(
     detector.pose.calls = 0
     found = detector.detect(np.zeros((120, 200, 3), np.uint8), np.array([[20, 10, 50, 90]]), scan=True)
     assert len(found.boxes_xyxy) == 1 and detector.pose.calls == 1
+
+
+class _PoseFindsTheFirstPersonAgain(_PoseAtBoxCentre):
+    """The first box: a person filling it; any later box: the keypoints of a small 'person' lying mostly on the
+    first one (what BlazePose does with the limbs of a painted-out person sticking into a neighbouring crop)."""
+
+    def estimate(self, frame, boxes):
+        if self.calls == 0:
+            return super().estimate(frame, boxes)
+        self.calls += 1
+        keypoints = np.zeros((1, 25, 3), np.float32)
+        keypoints[0, :, 0] = np.linspace(44, 54, 25)
+        keypoints[0, :, 1] = np.linspace(20, 60, 25)
+        keypoints[0, :, 2] = 0.9
+        return keypoints, np.zeros((1, *frame.shape[:2]), bool)
+
+
+def test_a_person_whose_keypoints_lie_on_a_person_already_found_is_not_a_second_person():
+    detector = PeopleDetector()
+    detector.pose = _PoseFindsTheFirstPersonAgain()
+    _with_hog(detector, [[45, 10, 90, 90]])  # beside the predicted person, box IoU 0.07 with it
+    found = detector.detect(np.zeros((120, 200, 3), np.uint8), np.array([[20, 10, 50, 90]]), scan=True)
+    assert detector.pose.calls == 2 and len(found.boxes_xyxy) == 1
+    assert found.boxes_xyxy[0, 2] <= 50
+
+
+def test_a_small_box_inside_found_people_is_a_part_of_them_but_a_tall_or_outside_one_is_not():
+    from services.tracking.cpu.detector import is_part_of_found
+
+    found = np.array([[40.0, 240, 325, 576], [300, 237, 670, 576]])  # two seated musicians side by side
+    assert is_part_of_found(np.array([270.0, 404, 362, 568]), found, (576, 768), 0.8, 0.6)  # hands between
+    assert is_part_of_found(np.array([507.0, 414, 667, 576]), found, (576, 768), 0.8, 0.6)  # a lap
+    assert not is_part_of_found(np.array([600.0, 337, 751, 522]), found, (576, 768), 0.8, 0.6)  # sticks out
+    assert not is_part_of_found(np.array([330.0, 250, 600, 576]), found, (576, 768), 0.8, 0.6)  # as tall

@@ -46,3 +46,39 @@ def test_dissimilar_tracks_are_never_joined():
     assert len(stitch_tracks(tracks)) == 2
     assert len(stitch_tracks([_track(0, RED, range(0, 10), _shot), _track(1, RED, range(10, 20), _shot)],
                              max_distance=0.0)) == 1  # identical histograms: distance 0
+
+
+def test_pieces_that_boxed_one_person_twice_for_a_few_frames_are_joined_with_one_box_per_frame():
+    one_shot = lambda f: 0  # noqa: E731
+    old, new = _track(0, RED, range(0, 14), one_shot), _track(1, RED, range(10, 30), one_shot, x=2)  # 4 shared
+    (joined,) = stitch_tracks([old, new])
+    frames = [o.frame_index for o in joined.observations]
+    assert frames == list(range(30))
+    assert [o.box[0] for o in joined.observations if 10 <= o.frame_index < 14] == [2.0] * 4  # the longer piece's
+    long_overlap = [_track(0, RED, range(0, 25), one_shot), _track(1, RED, range(10, 30), one_shot, x=2)]
+    assert len(stitch_tracks(long_overlap)) == 2  # 15 shared frames: two people standing together
+
+
+def test_pieces_sharing_frames_far_apart_are_two_people_unless_it_is_one_stray_frame():
+    one_shot = lambda f: 0  # noqa: E731
+    tracks = [_track(0, RED, range(0, 14), one_shot), _track(1, RED, range(12, 30), one_shot, x=40)]
+    assert len(stitch_tracks(tracks)) == 2  # 2 frames with boxes apart: two people
+    stray = [_track(0, RED, [*range(0, 10), 20], one_shot), _track(1, RED, range(12, 30), one_shot, x=5)]
+    stray[0].observations[-1].box[[0, 2]] += 50  # the one shared frame: a box beside the other, IoU 0
+    assert len(stitch_tracks(stray)) == 1
+
+
+def test_a_track_that_is_mostly_a_part_of_other_people_is_dropped():
+    from types import SimpleNamespace
+
+    from services.tracking.cpu.backend import drop_part_tracks
+
+    one_shot = lambda f: 0  # noqa: E731
+    singer = _track(0, RED, range(20), one_shot)  # boxes [0, 0, 20, 60]
+    lap = _track(1, BLUE, range(20), one_shot)
+    for k, o in enumerate(lap.observations):  # inside the singer's box, a third as tall, in 15 of 20 frames
+        o.box = np.array([2.0, 30, 18, 50]) if k < 15 else np.array([100.0, 0, 120, 60])
+    walker = _track(2, BLUE, range(20), one_shot, x=100)
+    detector = SimpleNamespace(part_coverage=0.8, part_height=0.6)
+    kept = drop_part_tracks([singer, lap, walker], (80, 200), detector, max_share=0.5)
+    assert [t.track_id for t in kept] == [0, 2]

@@ -9,6 +9,7 @@ import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 import grpc
 
@@ -22,6 +23,7 @@ from mshot.store.base import CHUNK
 from mshot.v1 import pipeline_pb2, pipeline_pb2_grpc
 
 TERMINAL = (pipeline_pb2.JOB_STATE_SUCCEEDED, pipeline_pb2.JOB_STATE_FAILED, pipeline_pb2.JOB_STATE_CANCELLED)
+STAGE_ENDED = (pipeline_pb2.STAGE_STATE_DONE, pipeline_pb2.STAGE_STATE_FAILED, pipeline_pb2.STAGE_STATE_CANCELLED)
 
 
 def pipeline_stub(addr: str) -> pipeline_pb2_grpc.PipelineStub:
@@ -60,13 +62,15 @@ WATCH_UNREACHABLE_LIMIT_S = 300.0
 
 
 def watch(stub: pipeline_pb2_grpc.PipelineStub, job_id: str, show_progress: bool = True,
-          unreachable_limit_s: float = WATCH_UNREACHABLE_LIMIT_S) -> pipeline_pb2.Job:
-    """Follow a job to its end, with one progress bar per stage on a terminal (one line per stage change and
-    quarter of progress otherwise). A dropped stream or an unreachable orchestrator (restarting, say) is
-    reconnected with jittered backoff (0.5 s doubling up to 10 s); after `unreachable_limit_s` (5 minutes)
-    without an answer it gives up with Unavailable."""
+          stream: TextIO | None = None, unreachable_limit_s: float = WATCH_UNREACHABLE_LIMIT_S) -> pipeline_pb2.Job:
+    """Follow a job to its end, showing one line per stage on `stream` (default stderr): a live progress bar
+    on a terminal, else one line when the stage ends. A dropped stream or an unreachable orchestrator
+    (restarting, say) is reconnected with jittered backoff (0.5 s doubling up to 10 s); after
+    `unreachable_limit_s` (5 minutes) without an answer it gives up with Unavailable."""
+    stream = stream or sys.stderr
     bars: dict = {}
-    lines: dict[str, tuple] = {}
+    started: dict[str, float] = {}
+    ended: set[str] = set()
     job = None
     backoff = Backoff(WATCH_RECONNECT_S, WATCH_RECONNECT_MAX_S)
     unreachable_since = None
@@ -76,10 +80,10 @@ def watch(stub: pipeline_pb2_grpc.PipelineStub, job_id: str, show_progress: bool
                 for job in stub.WatchJob(pipeline_pb2.JobId(job_id=job_id)):
                     unreachable_since = None
                     backoff.reset()
-                    if show_progress and sys.stderr.isatty():
-                        _draw(bars, job)
+                    if show_progress and stream.isatty():
+                        _draw(bars, job, stream)
                     elif show_progress:
-                        _print_changes(lines, job)
+                        _print_ended(started, ended, job, stream)
             except grpc.RpcError as exc:
                 if exc.code() != grpc.StatusCode.UNAVAILABLE:
                     raise error_from_rpc(exc, f"watching job {job_id}") from None
@@ -97,22 +101,26 @@ def watch(stub: pipeline_pb2_grpc.PipelineStub, job_id: str, show_progress: bool
     return job
 
 
-def _print_changes(last: dict[str, tuple], job: pipeline_pb2.Job) -> None:
-    for status in job.stages:
-        state = pipeline_pb2.StageState.Name(status.state).removeprefix("STAGE_STATE_").lower()
-        key = (state, int(status.fraction * 4), status.attempts)
-        if last.get(status.stage) != key:
-            last[status.stage] = key
-            print(f"{status.stage:>9}: {state} {status.fraction:4.0%} {status.message}"[:100], file=sys.stderr,
-                  flush=True)
+def _print_ended(started: dict[str, float], ended: set[str], job: pipeline_pb2.Job, stream: TextIO) -> None:
+    """One line per stage, when it ends (done, failed, cancelled), with the time it ran."""
+    from mshot.cli.console import stage_line
+
+    now = time.monotonic()
+    for status, entry in zip(job.stages, job_summary(job)["stages"], strict=True):
+        if status.state == pipeline_pb2.STAGE_STATE_RUNNING:
+            started.setdefault(status.stage, now)
+        if status.state in STAGE_ENDED and status.stage not in ended:
+            ended.add(status.stage)
+            took = now - started[status.stage] if status.stage in started else None
+            print(stage_line(entry, took), file=stream, flush=True)
 
 
-def _draw(bars: dict, job: pipeline_pb2.Job) -> None:
+def _draw(bars: dict, job: pipeline_pb2.Job, stream: TextIO) -> None:
     from tqdm import tqdm
 
     for position, status in enumerate(job.stages):
         if status.stage not in bars:
-            bars[status.stage] = tqdm(total=100, position=position, desc=f"{status.stage:>9}", file=sys.stderr,
+            bars[status.stage] = tqdm(total=100, position=position, desc=f"{status.stage:>9}", file=stream,
                                       bar_format="{desc} {bar} {percentage:3.0f}% {postfix}", leave=True)
         bar = bars[status.stage]
         bar.n = round(100 * status.fraction)

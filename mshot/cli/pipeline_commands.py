@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import sys
+import time
+import zipfile
 from pathlib import Path
 
-from mshot.errors import FailedPrecondition, MshotError, NotFound
+from mshot.errors import FailedPrecondition, InvalidInput, MshotError, NotFound
 from mshot.v1 import common_pb2, dataset_pb2, keypoints_pb2, multishot_pb2, pipeline_pb2, tracking_pb2
 from services.dataset.formats import FORMATS
 
@@ -25,6 +28,10 @@ def add_commands(subparsers) -> None:
     run.add_argument("--body-model", type=Path, default=None,
                      help="SMPL model file (.pkl/.npz); default MSHOT_BODY_MODEL")
     run.add_argument("--store", default=None, help="artifact store folder (default MSHOT_STORE or .mshot/store)")
+    run.add_argument("--openpose-json", type=Path, default=None,
+                     help="OpenPose BODY_25 output (folder or .zip of <frame>_keypoints.json) to use as the keypoints")
+    run.add_argument("--verbose", action="store_true",
+                     help="show every log line and third-party message on the console (default: in DIR/mshot.log)")
     _add_job_options(run)
     run.set_defaults(func=run_command)
 
@@ -75,12 +82,45 @@ def job_options(args: argparse.Namespace) -> pipeline_pb2.JobOptions:
 
 # -- mshot run ---------------------------------------------------------------------------------------
 def run_command(args: argparse.Namespace) -> int:
+    """Every stage on this machine; whatever stages finished is written to --out (artifacts/, dataset/,
+    overlay.mp4, summary.txt/json, mshot.log), also when a later stage fails."""
     from mshot.cli.client import fetch_results, job_summary, rpc, upload_video, watch
+    from mshot.cli.console import quiet_console
     from mshot.cli.local_cluster import LocalCluster
     from mshot.cli.summary import write_summary
     from mshot.video import probe_video
 
     info = probe_video(args.video)  # a bad video fails here, before anything starts
+    body_model = _body_model(args)
+    openpose = _openpose_source(args.openpose_json)
+    store_location = args.store or os.environ.get("MSHOT_STORE", ".mshot/store")
+    args.out.mkdir(parents=True, exist_ok=True)
+    for stale in ("artifacts", "dataset"):  # results of an earlier run in this folder
+        shutil.rmtree(args.out / stale, ignore_errors=True)
+    with quiet_console(args.out / "mshot.log", args.verbose) as console:
+        print(f"mshot run: {args.video} ({info.num_frames} frames, {info.width}x{info.height}, {info.fps:.1f} fps)"
+              f"; log: {args.out / 'mshot.log'}", file=console, flush=True)
+        with LocalCluster(store_location, log_level="INFO") as cluster:
+            stub = cluster.pipeline_stub()
+            video = upload_video(stub, args.video)
+            options = job_options(args)
+            if openpose is not None:
+                options.keypoints.openpose_json.CopyFrom(_put_openpose(cluster.store, openpose, cluster.scratch))
+            job = rpc("submitting the job", stub.SubmitJob, pipeline_pb2.SubmitJobRequest(video=video, options=options))
+            print(f"job {job.job_id}", file=console, flush=True)
+            job = watch(stub, job.job_id, stream=console)
+            paths = fetch_results(stub, job, args.out)  # every finished stage's, also of a failed job
+        summary = job_summary(job)
+        paths.update(_overlay(args, paths, body_model, console))
+        write_summary(args.out, summary, paths, body_model)
+    if job.state != pipeline_pb2.JOB_STATE_SUCCEEDED:
+        raise MshotError(f"job {job.job_id} {summary['state']}: {job.error}; the finished stages' results are in "
+                         f"{args.out}/ (summary.txt)")
+    print(f"results in {args.out}/ (summary.txt, overlay.mp4)", file=sys.stderr)
+    return 0
+
+
+def _body_model(args: argparse.Namespace) -> Path:
     body_model = args.body_model or (Path(os.environ["MSHOT_BODY_MODEL"]) if os.environ.get("MSHOT_BODY_MODEL")
                                      else None)
     if body_model is None:
@@ -89,26 +129,53 @@ def run_command(args: argparse.Namespace) -> int:
     if not body_model.is_file():
         raise NotFound(f"body model file not found: {body_model}")
     os.environ["MSHOT_BODY_MODEL"] = str(body_model.resolve())
-    store_location = args.store or os.environ.get("MSHOT_STORE", ".mshot/store")
-    print(f"mshot run: {args.video} ({info.num_frames} frames, {info.width}x{info.height}, {info.fps:.1f} fps)",
-          file=sys.stderr)
-    with LocalCluster(store_location) as cluster:
-        stub = cluster.pipeline_stub()
-        video = upload_video(stub, args.video)
-        job = rpc("submitting the job", stub.SubmitJob,
-                  pipeline_pb2.SubmitJobRequest(video=video, options=job_options(args)))
-        print(f"job {job.job_id}", file=sys.stderr)
-        job = watch(stub, job.job_id)
-        if args.out.exists():
-            shutil.rmtree(args.out / "artifacts", ignore_errors=True)
-        args.out.mkdir(parents=True, exist_ok=True)
-        paths = fetch_results(stub, job, args.out) if job.state == pipeline_pb2.JOB_STATE_SUCCEEDED else {}
-        summary = job_summary(job)
-        write_summary(args.out, summary, paths, body_model)
-    if job.state != pipeline_pb2.JOB_STATE_SUCCEEDED:
-        raise MshotError(f"job {job.job_id} {summary['state']}: {job.error}")
-    print(f"results in {args.out}/ (summary.txt)", file=sys.stderr)
-    return 0
+    return body_model
+
+
+def _openpose_source(path: Path | None) -> Path | None:
+    """--openpose-json: a folder or a .zip holding OpenPose `*_keypoints.json` files, checked before the run."""
+    if path is None:
+        return None
+    if not path.exists():
+        raise NotFound(f"--openpose-json: {path} not found")
+    if not (path.is_dir() or zipfile.is_zipfile(path)):
+        raise InvalidInput(f"--openpose-json: {path} is neither a folder nor a .zip of OpenPose JSON files")
+    return path
+
+
+def _put_openpose(store, source: Path, scratch: Path) -> common_pb2.ArtifactRef:
+    """The OpenPose output as a .zip artifact in the store (a folder is zipped first)."""
+    from mshot.rpc.convert import ref_to_proto
+
+    if source.is_dir():
+        archive = scratch / "openpose_json.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+            for file in sorted(source.glob("*_keypoints.json")):
+                out.write(file, file.name)
+        source = archive
+    return ref_to_proto(store.put_file(source, "application/zip"))
+
+
+def _overlay(args: argparse.Namespace, paths: dict[str, Path], body_model: Path, console) -> dict[str, Path]:
+    """overlay.mp4 from the tracklets (and fits, when multishot finished); nothing without tracklets."""
+    if "tracklets" not in paths:
+        return {}
+    from mshot.artifacts.fits import load_fits
+    from mshot.artifacts.tracklets import load_tracklets
+    from mshot.body.model import BodyModel
+    from mshot.cli.overlay import write_overlay
+
+    started = time.monotonic()
+    fits = load_fits(paths["fits"]) if "fits" in paths else None
+    try:
+        out = write_overlay(args.video, load_tracklets(paths["tracklets"]), fits, BodyModel.from_file(body_model),
+                            args.out / "overlay.mp4")
+    except Exception as exc:  # noqa: BLE001 - rendering (OSMesa, codecs) failing must not lose the results
+        logging.getLogger("mshot.cli").exception("overlay failed")
+        print(f"{'overlay':<10} {'failed':<9} {'':7}  {type(exc).__name__}: {exc}"[:160], file=console, flush=True)
+        return {}
+    print(f"{'overlay':<10} {'done':<9} {time.monotonic() - started:5.0f} s  {out}", file=console, flush=True)
+    return {"overlay": out}
 
 
 # -- client commands ---------------------------------------------------------------------------------

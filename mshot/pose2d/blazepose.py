@@ -40,14 +40,24 @@ def blazepose_to_body25(landmarks_px: np.ndarray, visibility: np.ndarray) -> np.
     return out
 
 
-def crop_window(box_xyxy: np.ndarray, height: int, width: int, context: float) -> tuple[int, int, int, int]:
-    """A square window around the box, enlarged by `context`, clipped to the image: (x0, y0, x1, y1) ints."""
-    x0, y0, x1, y1 = box_xyxy
+MIN_CROP_PX = 8  # a window narrower or shorter than this (after clipping) holds no usable person
+
+
+def crop_window(box_xyxy: np.ndarray, height: int, width: int, context: float) -> tuple[int, int, int, int] | None:
+    """A square window around the box, enlarged by `context`, clipped to the image: (x0, y0, x1, y1) ints, or
+    None when the clipped window is under MIN_CROP_PX on a side (a box beyond the border, zero-area or
+    non-finite)."""
+    box = np.asarray(box_xyxy, dtype=np.float64)
+    if not np.isfinite(box).all():
+        return None
+    x0, y0, x1, y1 = box
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     side = max(x1 - x0, y1 - y0) * context
-    wx0, wy0 = int(max(cx - side / 2, 0)), int(max(cy - side / 2, 0))
-    wx1, wy1 = int(min(cx + side / 2, width)), int(min(cy + side / 2, height))
-    return wx0, wy0, max(wx1, wx0 + 1), max(wy1, wy0 + 1)
+    wx0, wy0 = int(np.clip(cx - side / 2, 0, width)), int(np.clip(cy - side / 2, 0, height))
+    wx1, wy1 = int(np.clip(cx + side / 2, 0, width)), int(np.clip(cy + side / 2, 0, height))
+    if wx1 - wx0 < MIN_CROP_PX or wy1 - wy0 < MIN_CROP_PX:
+        return None
+    return wx0, wy0, wx1, wy1
 
 
 WORLD_LANDMARKS = 33
@@ -67,7 +77,8 @@ class BlazePoseBody25:
     """estimate(frame_bgr (H,W,3), boxes_xyxy (K,4)) -> keypoints (K,25,3) px+conf, masks (K,H,W) bool.
 
     `with_masks=False` skips BlazePose's segmentation head (about 20 % faster); masks are then all False.
-    A box in which BlazePose finds nobody gives zeros (confidence 0) for all 25 keypoints."""
+    A box in which BlazePose finds nobody, or whose window inside the image is under MIN_CROP_PX on a side,
+    gives zeros (confidence 0) for all 25 keypoints."""
 
     def __init__(self, context: float = 1.3, crop_size: int = 256, min_detection_confidence: float = 0.3,
                  with_masks: bool = True):
@@ -98,7 +109,10 @@ class BlazePoseBody25:
         masks = np.zeros((len(boxes_xyxy), height, width), dtype=bool)
         rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
         for k, box in enumerate(np.asarray(boxes_xyxy, dtype=np.float64)):
-            x0, y0, x1, y1 = crop_window(box, height, width, self.context)
+            window = crop_window(box, height, width, self.context)
+            if window is None:
+                continue  # nothing of the box inside the image: no person (confidence 0)
+            x0, y0, x1, y1 = window
             crop = rgb[y0:y1, x0:x1]
             scale = self.crop_size / max(crop.shape[:2])
             resized = cv2.resize(crop, (max(int(crop.shape[1] * scale), 1), max(int(crop.shape[0] * scale), 1)),

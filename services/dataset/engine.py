@@ -119,10 +119,11 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
         verdicts[person] = {"rows": rows, "reasons": reasons, "train": train, "val": val}
         progress(0.4 * (n + 1) / len(persons), f"selected frames of person {person}")
     kept_any = any(len(v["train"]) + len(v["val"]) for v in verdicts.values())
-    if not kept_any:
+    nothing_kept = ""
+    if not kept_any:  # a result, not an error: every frame's verdict is in the manifests and the report
         counts = Counter(gate(reason) for v in verdicts.values() for rs in v["reasons"].values() for reason in rs)
         top = "; ".join(f"{name} gate {count} frames" for name, count in counts.most_common(4))
-        raise InvalidInput(f"no frame passed the selection for person(s) {persons}; rejections: {top}")
+        nothing_kept = f"no frame passed the selection for person(s) {persons}; rejections: {top}"
     for v in verdicts.values():
         v["skipped"] = _skipped_formats(options.formats, v, fits)
     for fmt in sorted(SINGLE_CAMERA_FORMATS.intersection(options.formats)):  # refuse before writing anything
@@ -136,7 +137,7 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
     shutil.rmtree(staging, ignore_errors=True)
     try:
         report = _write_export(staging, verdicts, frames, tracklets, keypoints, fits, betas, options, renderer,
-                               vertices, body_model, progress)
+                               vertices, body_model, progress, nothing_kept)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -149,9 +150,9 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
 
 
 def _write_export(out, verdicts, frames, tracklets, keypoints, fits, betas, options, renderer, vertices, body_model,
-                  progress) -> dict:
+                  progress, nothing_kept: str) -> dict:
     report = {"persons": {}, "formats": list(options.formats), "thresholds": options.selection.__dict__,
-              "mask_source": str(tracklets["mask_source"])}
+              "mask_source": str(tracklets["mask_source"]), "nothing_kept": nothing_kept}
     for n, (person, v) in enumerate(verdicts.items()):
         report["persons"][str(person)] = export_person(person, v, frames, tracklets, keypoints, fits, betas, out,
                                                         options, renderer, vertices, body_model)
@@ -160,8 +161,10 @@ def _write_export(out, verdicts, frames, tracklets, keypoints, fits, betas, opti
     if options.previews:
         kept = {p: np.isin(v["rows"], np.concatenate([v["train"], v["val"]])) for p, v in verdicts.items()}
         previews.track_plot(tracklets, kept, out / "tracks.png")
-    report["summary"] = {p: {k: r[k] for k in ("kept_train", "kept_val", "rejected", "skipped_formats")}
+    report["summary"] = {p: {k: r[k] for k in ("kept_train", "kept_val", "rejected", "reasons", "skipped_formats")}
                          for p, r in report["persons"].items()}
+    if nothing_kept:
+        report["summary"]["nothing_kept"] = nothing_kept
     (out / "report.json").write_text(json.dumps(report, indent=1, default=str))
     return report
 

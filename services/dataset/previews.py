@@ -10,10 +10,12 @@ import numpy as np
 
 
 def crop_around(image: np.ndarray, box_xyxy: np.ndarray, context: float = 1.5, size: int = 256) -> np.ndarray:
-    """A square crop centred on the box, `context` times its larger side, resized to size x size."""
+    """A square crop centred on the box, `context` times its larger side (at least 2 px), resized to size x size;
+    the centre is clipped to the image, so a box beyond the border or of zero area still gives a picture."""
     x0, y0, x1, y1 = box_xyxy
-    side = int(max(x1 - x0, y1 - y0) * context) + 1
-    cx, cy = int((x0 + x1) / 2), int((y0 + y1) / 2)
+    height, width = image.shape[:2]
+    side = max(int(max(x1 - x0, y1 - y0, 0) * context) + 1, 2)
+    cx, cy = int(np.clip((x0 + x1) / 2, 0, width - 1)), int(np.clip((y0 + y1) / 2, 0, height - 1))
     padded = cv2.copyMakeBorder(image, side, side, side, side, cv2.BORDER_CONSTANT)
     crop = padded[cy + side - side // 2: cy + side + side // 2, cx + side - side // 2: cx + side + side // 2]
     return cv2.resize(crop, (size, size))
@@ -31,9 +33,12 @@ def contact_sheet(images: list[np.ndarray], out: Path, columns: int = 4, tile_wi
     return out
 
 
-def overlay_video(images: list[np.ndarray], out: Path, fps: float) -> Path:
+def overlay_video(images: list[np.ndarray], out: Path, fps: float, fourcc: str = "mp4v") -> Path:
+    """Write the BGR images as a video. "MJPG" (into an .avi, OpenCV's own writer) keeps odd sizes; the FFmpeg
+    writers round them to even."""
     height, width = images[0].shape[:2]
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    backend = cv2.CAP_OPENCV_MJPEG if fourcc == "MJPG" else cv2.CAP_ANY
+    writer = cv2.VideoWriter(str(out), backend, cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
     for image in images:
         writer.write(image)
     writer.release()

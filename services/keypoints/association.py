@@ -13,6 +13,8 @@ Score of detection d for person p, in [0, 1]:
 Assignment: Hungarian on the scores of each frame, with pairs scoring below MIN_SCORE (the cost cap) set to 0
 before the assignment and refused after it. Unmatched detections stay on record (det_person_id -1), unmatched
 persons get zero keypoints and match_score 0. Only observed (not coasting) rows take part.
+A matched person's keypoints outside the image (BlazePose guesses the joints of a person cut off by the frame
+edge) become "not detected" (0, 0, 0): the fit uses what is visible. The detections on record keep them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from mshot.artifacts.masks import decode_mask
+from mshot.geometry.boxes import points_in_mask
 
 MIN_SCORE = 0.5
 MIN_CONFIDENCE = 0.1
@@ -42,12 +45,7 @@ def person_region(mask_rle: str, box: np.ndarray, height: int, width: int) -> np
 def inside(xy: np.ndarray, region: np.ndarray | None, box: np.ndarray) -> np.ndarray:
     """(N, 2) px -> (N,) bool: in the region (pixel containing the point), or in the enlarged box."""
     if region is not None:
-        h, w = region.shape
-        xi, yi = np.floor(xy[:, 0] + 0.5).astype(int), np.floor(xy[:, 1] + 0.5).astype(int)
-        ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-        out = np.zeros(len(xy), dtype=bool)
-        out[ok] = region[yi[ok], xi[ok]]
-        return out
+        return points_in_mask(xy, region)
     x0, y0, x1, y1 = box
     mx, my = BOX_MARGIN * (x1 - x0), BOX_MARGIN * (y1 - y0)
     return (xy[:, 0] >= x0 - mx) & (xy[:, 0] <= x1 + mx) & (xy[:, 1] >= y0 - my) & (xy[:, 1] <= y1 + my)
@@ -90,6 +88,17 @@ def match_frame(detections: np.ndarray, masks_rle: list[str], boxes: np.ndarray,
     return assigned, best
 
 
+def inside_image_only(keypoints: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """(25, 3) -> a copy with every keypoint outside the image [-0.5, W - 0.5] x [-0.5, H - 0.5] px (pixel
+    centres at integers) set to (0, 0, 0)."""
+    height, width = image_size
+    out = np.array(keypoints, dtype=np.float32, copy=True)
+    x, y = out[:, 0], out[:, 1]
+    outside = (x < -0.5) | (x > width - 0.5) | (y < -0.5) | (y > height - 0.5)
+    out[outside] = 0.0
+    return out
+
+
 def associate(tracklets: dict, det_frame_index: np.ndarray, det_keypoints: np.ndarray) -> dict:
     """Align detections with the tracklets rows. Returns keypoints_body25 (M, 25, 3), match_score (M,),
     det_person_id (D,) (-1 = unmatched, kept on record)."""
@@ -109,7 +118,7 @@ def associate(tracklets: dict, det_frame_index: np.ndarray, det_keypoints: np.nd
         for d, a, s in zip(dets, assigned, score, strict=True):
             if a >= 0:
                 row = persons[a]
-                keypoints[row] = det_keypoints[d]
+                keypoints[row] = inside_image_only(det_keypoints[d], image_size)
                 match_score[row] = s
                 det_person[d] = tracklets["person_id"][row]
     return {"keypoints_body25": keypoints, "match_score": match_score, "det_person_id": det_person}

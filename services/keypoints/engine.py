@@ -124,6 +124,16 @@ def write_keypoints(out: Path, tracklets: dict, tracklets_path: Path, det_frame_
     return save_keypoints(out, data)
 
 
+def openpose_coverage(det_frames: np.ndarray, num_frames: int) -> dict:
+    """Which frames imported OpenPose output has people for: OpenPose JSON often covers only part of a video
+    (the shared concert sets: the first 125 of 250 frames); rows of the other frames get no keypoints, so they
+    are not fitted and the dataset stage rejects them (gate `keypoints`)."""
+    if not len(det_frames):
+        return {"openpose_frames": "none", "frames_without_openpose": num_frames}
+    first, last = int(det_frames.min()), int(det_frames.max())
+    return {"openpose_frames": f"{first}-{last}", "frames_without_openpose": num_frames - len(np.unique(det_frames))}
+
+
 class KeypointsEngine:
     """Thread-safe: concurrent runs each borrow their own backend instance (MediaPipe graphs and cv2.dnn nets
     are not safe to share)."""
@@ -157,9 +167,11 @@ class KeypointsEngine:
             if name not in inputs:
                 raise InvalidInput(f"the keypoints stage needs '{name}'")
         tracklets = load_tracklets(inputs["tracklets"])
+        coverage = {}
         if "openpose_json" in inputs:
             frames, keypoints = read_openpose(inputs["openpose_json"], int(tracklets["num_frames"]))
             source, world = "openpose-import", None
+            coverage = openpose_coverage(frames, int(tracklets["num_frames"]))
         else:
             with self._backend_pool(options).borrow() as backend:
                 # (frames, keypoints) or, from backends with world landmarks (cpu), (frames, keypoints, world)
@@ -174,4 +186,4 @@ class KeypointsEngine:
             matched = int((written["match_score"] > 0).sum())
         progress(1.0, f"{len(frames)} detections, {matched} of {observed} observed person-frames matched")
         return EngineRun({"keypoints": out}, {"backend": source, "detections": int(len(frames)),
-                                              "observed_rows": observed, "matched_rows": matched})
+                                              "observed_rows": observed, "matched_rows": matched, **coverage})

@@ -13,6 +13,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from mshot.artifacts.masks import encode_mask
+from mshot.geometry.boxes import box_slices
 from services.tracking.cpu.detector import Detections, box_iou
 
 
@@ -59,8 +60,7 @@ def appearance_histogram(frame_bgr: np.ndarray, mask: np.ndarray, box: np.ndarra
     region = mask.astype(np.uint8)
     if region.sum() < 30:
         region = np.zeros(mask.shape, np.uint8)
-        x0, y0, x1, y1 = np.round(box).astype(int)
-        region[max(y0, 0):y1, max(x0, 0):x1] = 1
+        region[box_slices(box, *mask.shape)] = 1
     hist = cv2.calcHist([hsv], [0, 1], region, [16, 8], [0, 180, 0, 256]).ravel()
     return hist / max(hist.sum(), 1e-9)
 

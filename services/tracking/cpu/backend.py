@@ -1,7 +1,7 @@
-"""The CPU tracker: shots (PySceneDetect), people (candidates from the tracks' predicted boxes, segmentation blobs
-and HOG, verified by BlazePose, which gives keypoints and masks), association across frames and cuts, pieces of
-one person's track joined by mean appearance (stitching.py), gaps filled with predicted rows, initial 3D
-bodies. Offline, no GPU."""
+"""The CPU tracker: shots (PySceneDetect), people (candidates from the tracks' predicted boxes, segmentation blobs and
+HOG, verified by BlazePose, which gives keypoints and masks), association across frames and cuts, pieces of one
+person's track joined by mean appearance (stitching.py), tracks of parts of people dropped, gaps filled with
+predicted rows, initial 3D bodies. Offline, no GPU."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from mshot.progress import Progress, scaled
 from mshot.shots import detect_shots
 from mshot.video import iter_frames, probe_video
 from services.tracking.cpu.association import AssociationOptions, Associator, Track
-from services.tracking.cpu.detector import PeopleDetector
+from services.tracking.cpu.detector import PeopleDetector, is_part_of_found
 from services.tracking.cpu.initial3d import default_focal, fit_initial_bodies
 from services.tracking.cpu.stitching import stitch_tracks
 
@@ -28,6 +28,7 @@ class CpuTrackerOptions:
     min_track_frames: int = 5  # shorter confirmed tracks are dropped as noise
     stitch_max_distance: float = 0.4  # mean-appearance distance joining disjoint tracks (negative: never)
     scan_every: int = 2  # HOG looks for new people on every n-th frame (and a shot's first); else tracks only
+    max_part_share: float = 0.5  # a track whose box is a part of other people's in this share of its frames goes
     association: AssociationOptions = AssociationOptions()
 
 
@@ -52,6 +53,7 @@ class CpuTracker:
                                                            f"{len(detections.boxes_xyxy)} people")
         tracks = stitch_tracks(associator.confirmed_tracks(), options.stitch_max_distance)
         tracks = [t for t in tracks if len(t.observations) >= options.min_track_frames]
+        tracks = drop_part_tracks(tracks, (info.height, info.width), self.detector, options.max_part_share)
         tracks.sort(key=lambda t: -len(t.observations))
         if options.max_people:
             tracks = tracks[: options.max_people]
@@ -68,6 +70,27 @@ class CpuTracker:
         save_tracklets(out, rows)
         progress(1.0, f"{len(tracks)} people, {int(frame_shot.max()) + 1} shots")
         return {"people": len(tracks), "shots": int(frame_shot.max()) + 1, "rows": int(len(rows["person_id"]))}
+
+
+def drop_part_tracks(tracks: list[Track], image_hw: tuple[int, int], detector: PeopleDetector,
+                     max_share: float) -> list[Track]:
+    """Tracks without those whose box is a part of the other tracks' boxes of the same frame
+    (detector.is_part_of_found: a lap, hands on an instrument) in more than `max_share` of their frames; the
+    detector refuses such boxes only when it verified the whole people first."""
+    boxes_at: dict[int, list[tuple[int, np.ndarray]]] = {}
+    for k, track in enumerate(tracks):
+        for o in track.observations:
+            boxes_at.setdefault(o.frame_index, []).append((k, o.box))
+    kept = []
+    for k, track in enumerate(tracks):
+        parts = 0
+        for o in track.observations:
+            others = np.array([box for j, box in boxes_at[o.frame_index] if j != k]).reshape(-1, 4)
+            parts += bool(len(others)) and is_part_of_found(o.box, others, image_hw, detector.part_coverage,
+                                                            detector.part_height)
+        if parts <= max_share * len(track.observations):
+            kept.append(track)
+    return kept
 
 
 def is_scan_frame(index: int, frame_shot: np.ndarray, every: int) -> bool:

@@ -7,7 +7,9 @@ frames; in between, people are re-found around their predicted boxes.
 Candidates are verified one after another on a working copy of the frame in which every person already found
 is painted out, so BlazePose (one person per crop) cannot lock onto the same person twice and finds the person
 behind; a found person whose keypoints are not centred in the candidate box belongs to another candidate and
-is refused. A segmentation blob may hold several people: it is tried again once after its first person."""
+is refused, and so is one found again (its box overlapping a found person's, or most of its keypoints on people
+already painted out: BlazePose completing a painted person from what sticks out). A segmentation blob may hold
+several people: it is tried again once after its first person."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mshot.geometry.boxes import box_slices, points_in_mask
 from mshot.pose2d.blazepose import BlazePoseBody25
 from services.tracking.cpu.proposals import SegmentationProposals
 
@@ -57,12 +60,17 @@ PREDICTED, BLOB, HOG = 0, 1, 2  # where a candidate box comes from
 class PeopleDetector:
     def __init__(self, upscale: float = 1.5, min_keypoints: int = 8, min_keypoint_conf: float = 0.5,
                  nms_iou: float = 0.4, prior_overlap: float = 0.3, hit_threshold: float = -1.0,
-                 pyramid_scale: float = 1.1, segmentation_proposals: bool = True, max_painted: float = 0.5):
+                 pyramid_scale: float = 1.1, segmentation_proposals: bool = True, max_painted: float = 0.5,
+                 hog_max_height: int = 900, max_keypoints_on_found: float = 0.6, part_coverage: float = 0.6,
+                 part_height: float = 0.6):
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
         self.pose = BlazePoseBody25()
         self.proposals = SegmentationProposals() if segmentation_proposals else None
         self.upscale = upscale
+        # HOG runs on the frame scaled by `upscale`, but at most to this height: its 64x128 window finds people
+        # of 128 px and up, and a 1080p frame upscaled 1.5x costs ~10 s per frame for no more people
+        self.hog_max_height = hog_max_height
         self.min_keypoints = min_keypoints
         self.min_keypoint_conf = min_keypoint_conf
         self.nms_iou = nms_iou
@@ -72,11 +80,14 @@ class PeopleDetector:
         self.hit_threshold = hit_threshold
         self.pyramid_scale = pyramid_scale
         self.max_painted = max_painted  # a new-people candidate this much covered by people found is skipped
+        self.max_keypoints_on_found = max_keypoints_on_found  # a person with this share of keypoints on found ones
+        self.part_coverage, self.part_height = part_coverage, part_height  # is_part_of_found
 
     def hog_candidates(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """HOG boxes (K, 4) xyxy px and scores (K,); none on an image smaller than HOG's window (64 x 128 px
         after the upscale): nobody fits in it, and there OpenCV 4.11's detectMultiScale corrupts memory."""
-        big = cv2.resize(frame_bgr, None, fx=self.upscale, fy=self.upscale, interpolation=cv2.INTER_LINEAR)
+        scale = min(self.upscale, self.hog_max_height / frame_bgr.shape[0])
+        big = cv2.resize(frame_bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
         window_w, window_h = self.hog.winSize
         if big.shape[0] < window_h or big.shape[1] < window_w:
             return np.zeros((0, 4)), np.zeros(0)
@@ -84,7 +95,7 @@ class PeopleDetector:
                                                    padding=(8, 8), scale=self.pyramid_scale)
         if len(rects) == 0:
             return np.zeros((0, 4)), np.zeros(0)
-        rects = np.asarray(rects, dtype=np.float64) / self.upscale
+        rects = np.asarray(rects, dtype=np.float64) / scale
         boxes = np.column_stack([rects[:, 0], rects[:, 1], rects[:, 0] + rects[:, 2], rects[:, 1] + rects[:, 3]])
         scores = 1.0 / (1.0 + np.exp(-np.asarray(weights, dtype=np.float64).ravel()))  # SVM margin -> 0..1
         keep = non_max_suppression(boxes, scores, self.nms_iou)
@@ -112,8 +123,7 @@ class PeopleDetector:
         """A new-people candidate not worth a BlazePose run: mostly painted out, or on a person already found."""
         if not found:
             return False
-        x0, y0, x1, y1 = np.round(box).astype(int)
-        window = painted[max(y0, 0):max(y1, y0 + 1), max(x0, 0):max(x1, x0 + 1)]
+        window = painted[box_slices(box, *painted.shape)]
         if window.size and window.mean() >= self.max_painted:
             return True
         return box_iou(box[None], np.array([f[0] for f in found])).max() >= self.prior_overlap
@@ -135,6 +145,20 @@ class PeopleDetector:
             xs, ys = np.concatenate([xs, mxs]), np.concatenate([ys, mys])
         return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]), keypoints, mask
 
+    def _found_already(self, box: np.ndarray, keypoints: np.ndarray, painted: np.ndarray, found: list[tuple]) -> bool:
+        """A person verified again: its box overlaps a found one (IoU >= nms_iou), or most of its confident
+        keypoints lie on people already found and painted out (BlazePose completing a painted person from the
+        limbs that stick out), or it is a part of found people (a lap, hands and an instrument seen as a small
+        person: is_part_of_found)."""
+        if not found:
+            return False
+        boxes = np.array([f[0] for f in found])
+        if box_iou(box[None], boxes).max() >= self.nms_iou:
+            return True
+        if keypoints_on_region(keypoints, painted, self.min_keypoint_conf) >= self.max_keypoints_on_found:
+            return True
+        return is_part_of_found(box, boxes, painted.shape, self.part_coverage, self.part_height)
+
     def detect(self, frame_bgr: np.ndarray, prior_boxes: np.ndarray | None = None, scan: bool = True) -> Detections:
         """People in one frame. prior_boxes (K, 4): where tracked people are expected; scan: also look for new
         people (segmentation blobs and HOG)."""
@@ -150,8 +174,8 @@ class PeopleDetector:
                 if person is None:
                     break
                 tight, keypoints, mask = person
-                if found and box_iou(tight[None], np.array([f[0] for f in found])).max() >= self.nms_iou:
-                    break  # the same person again
+                if self._found_already(tight, keypoints, painted, found):
+                    break
                 found.append((tight, score, keypoints, mask))
                 _paint_out(work, painted, tight, mask)
         height, width = frame_bgr.shape[:2]
@@ -163,6 +187,28 @@ class PeopleDetector:
                           masks.astype(bool))
 
 
+def is_part_of_found(box: np.ndarray, found_boxes: np.ndarray, image_hw: tuple[int, int], coverage: float,
+                     height_ratio: float) -> bool:
+    """The box (4,) lies at least `coverage` inside the union of the found boxes (K, 4) and is at most
+    `height_ratio` as tall as the tallest found box it overlaps."""
+    covered = np.zeros(image_hw, bool)
+    for found in found_boxes:
+        covered[box_slices(found, *image_hw)] = True
+    inside = covered[box_slices(box, *image_hw)]
+    if inside.size == 0 or inside.mean() < coverage:
+        return False
+    overlapping = box_iou(box[None], found_boxes)[0] > 0
+    tallest = (found_boxes[overlapping, 3] - found_boxes[overlapping, 1]).max()
+    return bool(box[3] - box[1] <= height_ratio * tallest)
+
+
+def keypoints_on_region(keypoints: np.ndarray, region: np.ndarray, min_confidence: float) -> float:
+    """Fraction of the keypoints (25, 3) with confidence >= min_confidence whose pixel lies in region (H, W)
+    bool; 0 when none is confident. Keypoints outside the image are not in the region."""
+    confident = keypoints[:, 2] >= min_confidence
+    return float(points_in_mask(keypoints[confident, :2], region).mean()) if confident.any() else 0.0
+
+
 def _paint_out(frame_bgr: np.ndarray, painted: np.ndarray, box: np.ndarray, mask: np.ndarray) -> None:
     """Grey out a found person (its mask dilated by 4 px, or its box when the mask is nearly empty) in the
     frame and mark it in `painted`, both in place."""
@@ -170,7 +216,6 @@ def _paint_out(frame_bgr: np.ndarray, painted: np.ndarray, box: np.ndarray, mask
         region = cv2.dilate(mask.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     else:
         region = np.zeros(painted.shape, bool)
-        x0, y0, x1, y1 = np.round(box).astype(int)
-        region[max(y0, 0):y1, max(x0, 0):x1] = True
+        region[box_slices(box, *painted.shape)] = True
     frame_bgr[region] = 128
     painted |= region

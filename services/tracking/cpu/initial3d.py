@@ -1,6 +1,8 @@
 """Initial 3D bodies for the CPU tracker: SMPL's root (orientation and translation) fitted to each row's
 torso keypoints, body pose at rest and mean shape - the multishot optimizer's first (torso) stage alone.
-The starting depth comes from the person's height in pixels (a 1.7 m body)."""
+The starting depth comes from the torso (neck to mid-hip) in pixels against the body model's, where both are
+seen: it holds for seated people and people cut off by the frame edge, whose box is not a standing body's
+height. Without a torso it comes from the box height (a 1.7 m body)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ from mshot.progress import Progress, no_progress
 from services.multishot.fit import FitOptions, fit_tracklets
 
 BODY_HEIGHT_M = 1.7
+NECK, MID_HIP = 1, 8  # BODY_25
+TORSO_MIN_CONFIDENCE = 0.5
+TORSO_MIN_PX = 8.0
 
 
 def default_focal(height: int, width: int) -> float:
@@ -17,13 +22,24 @@ def default_focal(height: int, width: int) -> float:
     return 1.0 * max(height, width)
 
 
-def initial_root_guess(rows: dict, keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(M, 3) axis-angle facing the camera upright, (M, 3) translation from box height and pelvis pixel."""
+def initial_depth(rows: dict, keypoints: np.ndarray, torso_m: float) -> np.ndarray:
+    """(M,) metres: focal * torso_m / torso length in px where the neck and mid-hip are confidently seen
+    (and at least TORSO_MIN_PX apart), else focal * BODY_HEIGHT_M / box height."""
+    box = rows["bbox_xyxy"]
+    from_box = rows["focal_px"] * BODY_HEIGHT_M / np.maximum(box[:, 3] - box[:, 1], 10.0)
+    torso_px = np.linalg.norm(keypoints[:, NECK, :2] - keypoints[:, MID_HIP, :2], axis=1)
+    seen = ((keypoints[:, NECK, 2] >= TORSO_MIN_CONFIDENCE) & (keypoints[:, MID_HIP, 2] >= TORSO_MIN_CONFIDENCE)
+            & (torso_px >= TORSO_MIN_PX))
+    return np.where(seen, rows["focal_px"] * torso_m / np.maximum(torso_px, TORSO_MIN_PX), from_box)
+
+
+def initial_root_guess(rows: dict, keypoints: np.ndarray, torso_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """(M, 3) axis-angle facing the camera upright, (M, 3) translation from initial_depth and pelvis pixel."""
     box = rows["bbox_xyxy"]
     height_px = np.maximum(box[:, 3] - box[:, 1], 10.0)
-    depth = rows["focal_px"] * BODY_HEIGHT_M / height_px
-    mid_hip = keypoints[:, 8, :2]
-    have_hip = keypoints[:, 8, 2] > 0.3
+    depth = initial_depth(rows, keypoints, torso_m)
+    mid_hip = keypoints[:, MID_HIP, :2]
+    have_hip = keypoints[:, MID_HIP, 2] > 0.3
     centre = np.where(have_hip[:, None], mid_hip, np.column_stack([(box[:, 0] + box[:, 2]) / 2,
                                                                     box[:, 1] + 0.55 * height_px]))
     xy = (centre - rows["principal_px"]) * depth[:, None] / rows["focal_px"][:, None]
@@ -32,10 +48,19 @@ def initial_root_guess(rows: dict, keypoints: np.ndarray) -> tuple[np.ndarray, n
     return orient, transl
 
 
+def model_torso_m(body_model) -> float:
+    """Metres from the pelvis to the neck joint (what BODY_25 mid-hip and neck map to) of the mean shape."""
+    import torch
+
+    with torch.no_grad():
+        joints = body_model.rest_joints(torch.zeros(1, 10))[0]
+    return float(torch.linalg.norm(joints[12] - joints[0]))
+
+
 def fit_initial_bodies(rows: dict, keypoints: np.ndarray, body_model, progress: Progress = no_progress) -> dict:
     """rows: the canonical row table without its SMPL keys; returns global_orient, body_pose, betas, transl."""
     count = len(rows["person_id"])
-    orient, transl = initial_root_guess(rows, keypoints)
+    orient, transl = initial_root_guess(rows, keypoints, model_torso_m(body_model))
     table = {**rows, "global_orient": orient, "body_pose": np.zeros((count, 69), np.float32),
              "betas": np.zeros((count, 10), np.float32), "transl": transl}
     # One L-BFGS block (10 iterations): on the rendered GT video's 440 rows a second block costs 8 s more (each
