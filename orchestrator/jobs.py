@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterator
 from google.protobuf import json_format
 
 from mshot.errors import InvalidInput, NotFound
+from mshot.rpc.convert import TERMINAL_JOB_STATES as TERMINAL
 from mshot.store import ArtifactStore
 from mshot.v1 import common_pb2, pipeline_pb2
 from orchestrator.graph import STAGES
 
 log = logging.getLogger("mshot.jobs")
 
-TERMINAL = (pipeline_pb2.JOB_STATE_SUCCEEDED, pipeline_pb2.JOB_STATE_FAILED, pipeline_pb2.JOB_STATE_CANCELLED)
 PERSIST_PROGRESS_EVERY_S = 2.0
 
 

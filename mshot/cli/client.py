@@ -14,13 +14,11 @@ import grpc
 from mshot.config import ServerConfig
 from mshot.errors import InvalidInput, NotFound
 from mshot.rpc.client import channel_from_config
-from mshot.rpc.convert import media_type_for
+from mshot.rpc.convert import TERMINAL_JOB_STATES, media_type_for, suffix_for
 from mshot.rpc.errors import error_from_rpc
 from mshot.store import ArtifactStore
 from mshot.store.base import CHUNK
 from mshot.v1 import pipeline_pb2, pipeline_pb2_grpc
-
-TERMINAL = (pipeline_pb2.JOB_STATE_SUCCEEDED, pipeline_pb2.JOB_STATE_FAILED, pipeline_pb2.JOB_STATE_CANCELLED)
 
 
 def pipeline_stub(addr: str) -> pipeline_pb2_grpc.PipelineStub:
@@ -61,7 +59,7 @@ def watch(stub: pipeline_pb2_grpc.PipelineStub, job_id: str, show_progress: bool
     lines: dict[str, tuple] = {}
     job = None
     try:
-        while job is None or job.state not in TERMINAL:
+        while job is None or job.state not in TERMINAL_JOB_STATES:
             try:
                 for job in stub.WatchJob(pipeline_pb2.JobId(job_id=job_id)):
                     if show_progress and sys.stderr.isatty():
@@ -125,10 +123,8 @@ def fetch_results(store: ArtifactStore, job: pipeline_pb2.Job, out: Path) -> dic
     paths: dict[str, Path] = {}
     for status in job.stages:
         for name, ref in status.result.artifacts.items():
-            suffix = {"application/x-npz": ".npz", "application/json": ".json", "application/x-tar": ".tar"}.get(
-                ref.media_type, "")
             local = ArtifactRef(ref.key, ref.sha256, ref.media_type, ref.size_bytes)
-            paths[name] = store.get_file(local, out / "artifacts" / f"{name}{suffix}")
+            paths[name] = store.get_file(local, out / "artifacts" / f"{name}{suffix_for(ref.media_type)}")
     if "dataset" in paths:
         with tarfile.open(paths["dataset"]) as tar:
             try:

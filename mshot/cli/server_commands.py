@@ -41,14 +41,15 @@ def serve_command(args: argparse.Namespace) -> int:
 
     setup_logging(args.component)
     config = ServerConfig.from_env(args.component)
-    store = open_store(StoreConfig.from_env())
+    registry = args.registry
     if args.component == "orchestrator":
-        from orchestrator.server import start_orchestrator
-
-        scratch = Path(os.environ.get("MSHOT_SCRATCH", "/tmp/mshot-orchestrator"))
+        start_orchestrator = registry.orchestrator()
+        store = open_store(StoreConfig.from_env())
+        scratch = Path(config.scratch or "/tmp/mshot-orchestrator")
         server = start_orchestrator(config, OrchestratorConfig.from_env(), store, scratch)
     else:
-        server = start_stage_server(args.component, config, store, os.environ.get("MSHOT_SCRATCH"))
+        service = registry.stage(args.component)
+        server = start_stage_server(service, config, open_store(StoreConfig.from_env()))
     server.install_signal_handlers()
     print(f"{args.component} serving on {config.host}:{server.port}", file=sys.stderr, flush=True)
     server.wait()
@@ -84,12 +85,14 @@ class LocalProcesses:
     """Every stage and the orchestrator as `mshot serve` child processes on loopback ports."""
 
     def __init__(self, store: str, base_port: int, extra_env: dict[str, str] | None = None,
-                 log_dir: Path | None = None):
+                 log_dir: Path | None = None, entry_module: str = "mshot_main"):
+        """`entry_module`: the program's entry module (`python -m ENTRY serve COMPONENT` starts a child)."""
         self.ports = {"orchestrator": base_port, **{stage: base_port + 1 + i for i, stage in enumerate(STAGES)}}
         self.env = {**os.environ, **(extra_env or {}), "MSHOT_STORE": store}
         for stage in STAGES:
             self.env[f"MSHOT_{stage.upper()}_ADDR"] = f"127.0.0.1:{self.ports[stage]}"
         self.log_dir = log_dir
+        self.entry_module = entry_module
         self.processes: dict[str, subprocess.Popen] = {}
 
     @property
@@ -99,7 +102,7 @@ class LocalProcesses:
     def start(self, component: str, wait_s: float = 600.0) -> None:
         log = open(self.log_dir / f"{component}.log", "ab") if self.log_dir else None  # noqa: SIM115 - child's
         self.processes[component] = subprocess.Popen(
-            [sys.executable, "-m", "mshot.cli.main", "serve", component],
+            [sys.executable, "-m", self.entry_module, "serve", component],
             env={**self.env, "MSHOT_PORT": str(self.ports[component])}, stdout=log, stderr=log)
         if log:
             log.close()
@@ -130,7 +133,7 @@ def up_command(args: argparse.Namespace) -> int:
     store = args.store or StoreConfig.from_env().location
     log_dir = Path(".mshot/logs")
     log_dir.mkdir(parents=True, exist_ok=True)
-    local = LocalProcesses(store, args.base_port, log_dir=log_dir)
+    local = LocalProcesses(store, args.base_port, log_dir=log_dir, entry_module=args.registry.entry_module)
     local.start_all()
     print(f"mshot up: orchestrator at {local.orchestrator_addr}, "
           f"stages on ports {args.base_port + 1}-{args.base_port + 4}, store {store}, "

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import tarfile
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from mshot.artifacts.fits import load_fits, row_betas
 from mshot.artifacts.keypoints import check_aligned, load_keypoints
 from mshot.artifacts.masks import decode_mask
 from mshot.artifacts.tracklets import load_tracklets
+from mshot.config import env_str
 from mshot.errors import FailedPrecondition, InvalidInput, NotFound
 from mshot.progress import Progress, no_progress
 from mshot.video import iter_frames
@@ -36,8 +37,8 @@ class DatasetSettings:
     body_model: str
 
     @classmethod
-    def from_env(cls) -> DatasetSettings:
-        path = os.environ.get("MSHOT_BODY_MODEL", "")
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DatasetSettings:
+        path = env_str("MSHOT_BODY_MODEL", "", env)
         if not path:
             raise FailedPrecondition("MSHOT_BODY_MODEL is not set: the dataset stage renders SMPL silhouettes")
         return cls(path)
