@@ -4,10 +4,10 @@ Frames are BGR uint8 (H, W, 3) as OpenCV decodes them; `frame_index` is 0-based 
 
 `probe_video` reads the container's metadata (frame count, rate, size) and checks it cheaply: the first frame
 and the last one the metadata promises must decode, and the frame after it must not. A container whose count is
-missing or wrong is counted by decoding (the decoded frames are the truth). The probe also turns away, with a
-message naming the problem, what the stages cannot work on: an image file renamed to a video, frames smaller
-than MIN_FRAME_SIDE_PX, clips shorter than MIN_VIDEO_FRAMES, and video that shows one flat colour.
-A job probes its video once (the orchestrator records the answer with the upload, `videos/<sha256>.json`,
+missing or wrong is counted by decoding (the decoded frames are the truth). It turns away, naming the problem,
+a file that is not a video (an image renamed to .mp4 included). `require_trackable` adds what the tracker needs
+(mshot run and the tracking stage check it before any work): frames of at least MIN_FRAME_SIDE_PX, at least
+MIN_VIDEO_FRAMES frames, and not one flat colour throughout. A job probes its video once (the orchestrator records the answer with the upload, `videos/<sha256>.json`,
 and the tracking stage reuses it: VideoInfo.to_json / from_json).
 """
 
@@ -109,17 +109,23 @@ def _frame_count(capture: cv2.VideoCapture) -> int:
     return _count_by_decoding(capture)
 
 
-def _check_content(path: Path, capture: cv2.VideoCapture, first: np.ndarray, count: int) -> None:
-    height, width = first.shape[:2]
-    if min(height, width) < MIN_FRAME_SIDE_PX:
-        raise InvalidInput(f"{path} has {width}x{height} frames; mshot needs at least "
+def require_trackable(path: str | Path, info: VideoInfo) -> None:
+    """InvalidInput, naming the problem, for a video the tracker cannot find people in: frames smaller than
+    MIN_FRAME_SIDE_PX (they crash OpenCV's HOG), fewer than MIN_VIDEO_FRAMES frames, or one flat colour in every
+    one of SAMPLED_FRAMES frames spread over the clip. Looks at those few frames only."""
+    if min(info.height, info.width) < MIN_FRAME_SIDE_PX:
+        raise InvalidInput(f"{path} has {info.width}x{info.height} frames; mshot needs at least "
                            f"{MIN_FRAME_SIDE_PX}x{MIN_FRAME_SIDE_PX} pixels to find people")
-    if count < MIN_VIDEO_FRAMES:
-        raise InvalidInput(f"{path} has only {count} frame(s); mshot needs at least {MIN_VIDEO_FRAMES} "
+    if info.num_frames < MIN_VIDEO_FRAMES:
+        raise InvalidInput(f"{path} has only {info.num_frames} frame(s); mshot needs at least {MIN_VIDEO_FRAMES} "
                            "to follow a person")
-    indices = np.unique(np.linspace(0, count - 1, SAMPLED_FRAMES).round().astype(int))
-    frames = [first] + [f for f in (_frame_at(capture, int(i)) for i in indices[1:]) if f is not None]
-    if all(int(np.ptp(frame)) <= FLAT_RANGE for frame in frames):
+    capture = _open(path)
+    try:
+        indices = np.unique(np.linspace(0, info.num_frames - 1, SAMPLED_FRAMES).round().astype(int))
+        frames = [f for f in (_frame_at(capture, int(i)) for i in indices) if f is not None]
+    finally:
+        capture.release()
+    if frames and all(int(np.ptp(frame)) <= FLAT_RANGE for frame in frames):
         raise InvalidInput(f"{path} shows one flat colour in every frame looked at (mean value "
                            f"{float(np.mean(frames[0])):.0f} of 255): there is nothing in it to track")
 
@@ -133,7 +139,6 @@ def probe_video(path: str | Path) -> VideoInfo:
         if first is None:
             raise InvalidInput(f"{path} has no decodable frames (empty, truncated or unsupported codec)")
         count = _frame_count(capture)
-        _check_content(Path(path), capture, first, count)
         fps = capture.get(cv2.CAP_PROP_FPS)
     finally:
         capture.release()

@@ -13,7 +13,7 @@ import pytest
 from mshot.errors import InvalidInput, NotFound
 from mshot.store.local import LocalStore
 from mshot.video import (MIN_FRAME_SIDE_PX, MIN_VIDEO_FRAMES, VideoInfo, iter_frames, probe_video, read_frame,
-                         record_probe, recorded_probe)
+                         record_probe, recorded_probe, require_trackable)
 
 
 def write_clip(path, frames: int, size=(160, 120), fourcc="MJPG", colour=None):
@@ -37,6 +37,7 @@ def clip(tmp_path):
 
 def test_probe_counts_frames_and_reads_size_and_rate(clip):
     info = probe_video(clip)
+    require_trackable(clip, info)
     assert (info.num_frames, info.height, info.width) == (10, 120, 160)
     assert info.fps == pytest.approx(12.0)
 
@@ -96,20 +97,20 @@ def test_truncated_video_has_no_decodable_frames(clip, tmp_path):
 def test_frames_below_the_minimum_size_are_refused_by_name(tmp_path):
     tiny = write_clip(tmp_path / "tiny.avi", 10, size=(80, 60))
     with pytest.raises(InvalidInput, match=f"80x60 frames; mshot needs at least {MIN_FRAME_SIDE_PX}x"):
-        probe_video(tiny)
+        require_trackable(tiny, probe_video(tiny))
 
 
 @pytest.mark.parametrize("colour", [0, 200])
 def test_all_black_or_one_colour_video_is_refused(tmp_path, colour):
     flat = write_clip(tmp_path / "flat.avi", 10, colour=colour)
     with pytest.raises(InvalidInput, match="one flat colour"):
-        probe_video(flat)
+        require_trackable(flat, probe_video(flat))
 
 
 def test_a_two_frame_clip_is_too_short(tmp_path):
     short = write_clip(tmp_path / "short.avi", 2)
     with pytest.raises(InvalidInput, match=f"only 2 frame\\(s\\); mshot needs at least {MIN_VIDEO_FRAMES}"):
-        probe_video(short)
+        require_trackable(short, probe_video(short))
 
 
 def test_a_probe_recorded_in_the_store_is_found_by_the_video_digest(clip, tmp_path):
@@ -119,3 +120,20 @@ def test_a_probe_recorded_in_the_store_is_found_by_the_video_digest(clip, tmp_pa
     info = probe_video(clip)
     record_probe(store, ref.sha256, info)
     assert recorded_probe(store, ref) == info == VideoInfo(10, 12.0, 120, 160)
+
+
+@pytest.mark.parametrize("bad", ["flat", "short", "png"])
+def test_mshot_run_names_a_bad_video_and_exits_2_before_starting_anything(tmp_path, capsys, bad):
+    from mshot_main import main
+
+    if bad == "png":
+        video = tmp_path / "clip.mp4"
+        cv2.imwrite(str(tmp_path / "x.png"), np.zeros((200, 200, 3), np.uint8))
+        video.write_bytes((tmp_path / "x.png").read_bytes())
+    else:
+        video = write_clip(tmp_path / "clip.avi", 2 if bad == "short" else 10, colour=0 if bad == "flat" else None)
+    out = tmp_path / "out"
+    assert main(["run", str(video), "--out", str(out), "--store", str(tmp_path / "store")]) == 2
+    message = capsys.readouterr().err.strip()
+    assert message.startswith(f"mshot: error: {video}") and "Traceback" not in message
+    assert not out.exists() and not (tmp_path / "store").exists()

@@ -76,9 +76,10 @@ def run_command(args: argparse.Namespace) -> int:
     from mshot.cli.client import fetch_results, job_summary, rpc, upload_video, watch
     from mshot.cli.local_cluster import LocalCluster
     from mshot.cli.summary import write_summary
-    from mshot.video import probe_video
+    from mshot.video import probe_video, require_trackable
 
     info = probe_video(args.video)  # a bad video fails here, before anything starts
+    require_trackable(args.video, info)
     body_model = args.body_model or (Path(env_str("MSHOT_BODY_MODEL")) if env_str("MSHOT_BODY_MODEL") else None)
     if body_model is None:
         raise FailedPrecondition("no body model: pass --body-model SMPL_NEUTRAL.pkl (or set MSHOT_BODY_MODEL); "

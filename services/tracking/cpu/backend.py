@@ -14,7 +14,7 @@ from mshot.artifacts.tracklets import save_tracklets
 from mshot.geometry.camera import image_centre
 from mshot.progress import Progress, scaled
 from mshot.shots import detect_shots
-from mshot.video import VideoInfo, iter_frames, probe_video
+from mshot.video import VideoInfo, iter_frames, probe_video, require_trackable
 from services.tracking.cpu.association import AssociationOptions, Associator, Track
 from services.tracking.cpu.detector import PeopleDetector
 from services.tracking.cpu.initial3d import default_focal, fit_initial_bodies
@@ -40,6 +40,7 @@ class CpuTracker:
             info: VideoInfo | None = None) -> dict:
         """`info`: the job's probe of `video` (probed here when None); the frames decoded here are the truth."""
         info = info or probe_video(video)
+        require_trackable(video, info)
         progress(0.0, "detecting shot cuts")
         frame_shot = detect_shots(video, info.num_frames)
         associator = Associator(options.association)
