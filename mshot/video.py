@@ -7,8 +7,9 @@ and the last one the metadata promises must decode, and the frame after it must 
 missing or wrong is counted by decoding (the decoded frames are the truth). It turns away, naming the problem,
 a file that is not a video (an image renamed to .mp4 included). `require_trackable` adds what the tracker needs
 (mshot run and the tracking stage check it before any work): frames of at least MIN_FRAME_SIDE_PX, at least
-MIN_VIDEO_FRAMES frames, and not one flat colour throughout. A job probes its video once (the orchestrator records the answer with the upload, `videos/<sha256>.json`,
-and the tracking stage reuses it: VideoInfo.to_json / from_json).
+MIN_VIDEO_FRAMES frames, and not one flat colour throughout. A job probes its video once: the orchestrator
+records the answer with the upload (record_probe, `videos/<sha256>.json` in the store) and the tracking stage
+reuses it (recorded_probe).
 """
 
 from __future__ import annotations

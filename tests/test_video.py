@@ -12,8 +12,17 @@ import pytest
 
 from mshot.errors import InvalidInput, NotFound
 from mshot.store.local import LocalStore
-from mshot.video import (MIN_FRAME_SIDE_PX, MIN_VIDEO_FRAMES, VideoInfo, iter_frames, probe_video, read_frame,
-                         record_probe, recorded_probe, require_trackable)
+from mshot.video import (
+    MIN_FRAME_SIDE_PX,
+    MIN_VIDEO_FRAMES,
+    VideoInfo,
+    iter_frames,
+    probe_video,
+    read_frame,
+    record_probe,
+    recorded_probe,
+    require_trackable,
+)
 
 
 def write_clip(path, frames: int, size=(160, 120), fourcc="MJPG", colour=None):
