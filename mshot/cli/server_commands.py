@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from mshot.config import DEFAULT_PORTS, STAGES, OrchestratorConfig, ServerConfig, StoreConfig
-from mshot.errors import FailedPrecondition, Unavailable
+from mshot.config import DEFAULT_PORTS, STAGES, OrchestratorConfig, ServerConfig, StoreConfig, env_str
+from mshot.errors import FailedPrecondition, InvalidInput, Unavailable
 from mshot.logs import setup_logging
 
 COMPONENTS = (*STAGES, "orchestrator")
@@ -19,7 +19,8 @@ COMPONENTS = (*STAGES, "orchestrator")
 
 def add_commands(subparsers) -> None:
     serve = subparsers.add_parser("serve", help="run one stage server (or the orchestrator) until SIGTERM")
-    serve.add_argument("component", choices=COMPONENTS)
+    serve.add_argument("component", nargs="?", choices=COMPONENTS, default=None,
+                       help="what to serve (default: MSHOT_COMPONENT, as the images set it)")
     serve.set_defaults(func=serve_command)
 
     up = subparsers.add_parser("up", help="start every stage and the orchestrator as separate local processes")
@@ -39,19 +40,22 @@ def serve_command(args: argparse.Namespace) -> int:
     from mshot.rpc.bootstrap import start_stage_server
     from mshot.store import open_store
 
-    setup_logging(args.component)
-    config = ServerConfig.from_env(args.component)
+    component = args.component or env_str("MSHOT_COMPONENT")
+    if component not in COMPONENTS:
+        raise InvalidInput(f"name what to serve: one of {', '.join(COMPONENTS)} (or set MSHOT_COMPONENT)")
+    setup_logging(component)
+    config = ServerConfig.from_env(component)
     registry = args.registry
-    if args.component == "orchestrator":
+    if component == "orchestrator":
         start_orchestrator = registry.orchestrator()
         store = open_store(StoreConfig.from_env())
         scratch = Path(config.scratch or "/tmp/mshot-orchestrator")
         server = start_orchestrator(config, OrchestratorConfig.from_env(), store, scratch)
     else:
-        service = registry.stage(args.component)
+        service = registry.stage(component)
         server = start_stage_server(service, config, open_store(StoreConfig.from_env()))
     server.install_signal_handlers()
-    print(f"{args.component} serving on {config.host}:{server.port}", file=sys.stderr, flush=True)
+    print(f"{component} serving on {config.host}:{server.port}", file=sys.stderr, flush=True)
     server.wait()
     return 0
 
