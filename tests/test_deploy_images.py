@@ -85,7 +85,8 @@ def test_cpu_image_serves_its_component_as_non_root_on_its_port():
     assert "groupadd --system --gid 10001 mshot" in user_setup, "USER's group must exist by that id"
     assert "useradd --system --uid 10001 --gid 10001" in user_setup
     assert steps["EXPOSE"] == "${PORT}"
-    for setting in ("MSHOT_COMPONENT=${COMPONENT}", "MSHOT_PORT=${PORT}", "MSHOT_HOST=0.0.0.0", "MSHOT_SCRATCH=/scratch"):
+    settings = ("MSHOT_COMPONENT=${COMPONENT}", "MSHOT_PORT=${PORT}", "MSHOT_HOST=0.0.0.0", "MSHOT_SCRATCH=/scratch")
+    for setting in settings:
         assert setting in steps["ENV"], setting
     assert "127.0.0.1:$MSHOT_PORT" in steps["HEALTHCHECK"]
     for component in COMPONENTS:
