@@ -25,46 +25,45 @@ def _present(module: str):
         raise
 
 
-def _add_tracking(registry: Registry) -> None:
-    if (server := _present("services.tracking.server")) is None:
-        return
-    from services.tracking.cli import add_import_commands
-    from services.tracking.engine import BACKENDS
+def _add_stage(registry: Registry, stage: str, server, commands=None, import_commands=None,
+               choices: dict[str, tuple[str, ...]] | None = None) -> None:
+    registry.add_stage(StageService.from_module(stage, server))
+    registry.commands += [commands] if commands else []
+    registry.import_commands += [import_commands] if import_commands else []
+    registry.choices.update(choices or {})
 
-    registry.add_stage(StageService.from_module("tracking", server))
-    registry.import_commands.append(add_import_commands)
-    registry.choices["tracking_backend"] = BACKENDS
+
+def _add_tracking(registry: Registry) -> None:
+    if (server := _present("services.tracking.server")) is not None:
+        from services.tracking.cli import add_import_commands
+        from services.tracking.engine import BACKENDS
+
+        _add_stage(registry, "tracking", server, import_commands=add_import_commands,
+                   choices={"tracking_backend": BACKENDS})
 
 
 def _add_keypoints(registry: Registry) -> None:
-    if (server := _present("services.keypoints.server")) is None:
-        return
-    from services.keypoints.cli import add_import_commands
-    from services.keypoints.engine import BACKENDS
+    if (server := _present("services.keypoints.server")) is not None:
+        from services.keypoints.cli import add_import_commands
+        from services.keypoints.engine import BACKENDS
 
-    registry.add_stage(StageService.from_module("keypoints", server))
-    registry.import_commands.append(add_import_commands)
-    registry.choices["keypoints_backend"] = BACKENDS
+        _add_stage(registry, "keypoints", server, import_commands=add_import_commands,
+                   choices={"keypoints_backend": BACKENDS})
 
 
 def _add_multishot(registry: Registry) -> None:
-    if (server := _present("services.multishot.server")) is None:
-        return
-    from services.multishot.cli import add_commands
+    if (server := _present("services.multishot.server")) is not None:
+        from services.multishot.cli import add_commands
 
-    registry.add_stage(StageService.from_module("multishot", server))
-    registry.commands.append(add_commands)
+        _add_stage(registry, "multishot", server, commands=add_commands)
 
 
 def _add_dataset(registry: Registry) -> None:
-    if (server := _present("services.dataset.server")) is None:
-        return
-    from services.dataset.cli import add_commands
-    from services.dataset.exporters import FORMATS
+    if (server := _present("services.dataset.server")) is not None:
+        from services.dataset.cli import add_commands
+        from services.dataset.exporters import FORMATS
 
-    registry.add_stage(StageService.from_module("dataset", server))
-    registry.commands.append(add_commands)
-    registry.choices["format"] = FORMATS
+        _add_stage(registry, "dataset", server, commands=add_commands, choices={"format": FORMATS})
 
 
 def _add_orchestrator(registry: Registry) -> None:
@@ -73,7 +72,7 @@ def _add_orchestrator(registry: Registry) -> None:
 
 
 def build_registry() -> Registry:
-    registry = Registry(entry_module=__name__ if __name__ != "__main__" else "mshot_main")
+    registry = Registry()
     for add in (_add_tracking, _add_keypoints, _add_multishot, _add_dataset, _add_orchestrator):
         add(registry)
     return registry
