@@ -117,7 +117,8 @@ def job_summary(job: pipeline_pb2.Job) -> dict:
 
 
 def fetch_results(store: ArtifactStore, job: pipeline_pb2.Job, out: Path) -> dict[str, Path]:
-    """Copy every artifact of a finished job into `out/artifacts/`; unpack the dataset tar into `out/`."""
+    """Copy every artifact of a finished job into `out/artifacts/`, except the dataset archive: that is unpacked
+    into `out/dataset/` and not kept beside it (the store holds it), so the result folder has the dataset once."""
     from mshot.store import ArtifactRef
 
     paths: dict[str, Path] = {}
@@ -126,9 +127,12 @@ def fetch_results(store: ArtifactStore, job: pipeline_pb2.Job, out: Path) -> dic
             local = ArtifactRef(ref.key, ref.sha256, ref.media_type, ref.size_bytes)
             paths[name] = store.get_file(local, out / "artifacts" / f"{name}{suffix_for(ref.media_type)}")
     if "dataset" in paths:
-        with tarfile.open(paths["dataset"]) as tar:
-            try:
+        archive = paths.pop("dataset")
+        try:
+            with tarfile.open(archive) as tar:
                 tar.extractall(out, filter="data")
-            except tarfile.TarError as exc:
-                raise InvalidInput(f"dataset archive {paths['dataset']} is unreadable: {exc}") from None
+        except tarfile.TarError as exc:
+            raise InvalidInput(f"dataset archive {archive} is unreadable: {exc}") from None
+        archive.unlink()
+        paths["dataset"] = out / "dataset"
     return paths
