@@ -48,7 +48,6 @@ case $mode in
         mkdir -p "$APP/$(dirname "$dir")"
         cp -r "$src/$dir" "$APP/$dir"
       done
-      find "$APP" -name __pycache__ -prune -exec rm -rf {} +
       site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
       echo "$APP" > "$site/mshot-app.pth"
       # The component must be registered (its code and dependencies import), or the build fails, not the first pod.
@@ -57,6 +56,7 @@ case $mode in
     fi
     # Every command must import and the entry point must exist.
     /opt/venv/bin/mshot --help >/dev/null
+    [ ! -d "$APP" ] || find "$APP" -name __pycache__ -prune -exec rm -rf {} +  # left by the checks above
     ;;
   *)
     echo "install_venv.sh: unknown mode '$mode'" >&2
