@@ -228,3 +228,28 @@ def test_images_of_stages_that_render_ship_headless_opengl():
     assert "${OSMESA:+libosmesa6 libgl1 libxrender1}" in runtime and "PYOPENGL_PLATFORM=osmesa" in runtime
     for stage in rendering:
         assert build_args(stage)["OSMESA"] == "1", stage
+
+
+# Import name -> distribution, for the third-party modules the stages' code imports.
+DISTRIBUTIONS = {"cv2": "opencv-python-headless", "PIL": "pillow", "google": "protobuf", "grpc": "grpcio",
+                 "grpc_health": "grpcio-health-checking", "grpc_reflection": "grpcio-reflection",
+                 "scenedetect": "scenedetect-headless", "OpenGL": "pyopengl"}
+GPU_ONLY = {"phalp", "hmr2", "detectron2", "omegaconf"}  # the PHALP backend, in services/tracking/Dockerfile.gpu
+
+
+@pytest.mark.parametrize("stage", ("tracking", "keypoints", "multishot", "dataset"))
+def test_each_cpu_image_lock_has_every_package_its_stage_code_imports(stage):
+    """The dataset image once lacked matplotlib (its previews import it lazily): found by make images-smoke."""
+    import ast
+    import sys
+
+    imported = set()
+    for path in (ROOT / "services" / stage).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"mshot", "services", "__future__"} - GPU_ONLY
+    missing = {DISTRIBUTIONS.get(name, name).lower() for name in third_party} - set(image_pins(stage))
+    assert not missing, f"{stage}: its code imports {sorted(missing)}, which docker/locks/{stage}*.lock lack"
