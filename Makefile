@@ -16,6 +16,8 @@ $(STAMP): requirements/base.txt requirements/late.txt requirements/dev.txt pypro
 	$(BIN)/pip install -q -r requirements/base.txt -r requirements/dev.txt
 	$(BIN)/pip install -q --no-deps -r requirements/late.txt
 	$(BIN)/pip install -q --no-deps -e .
+	# The wheel is mshot + mshot_main only; the applications (services/, orchestrator/) run from this tree.
+	$(BIN)/python -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_path("purelib"), "mshot-app.pth").write_text("$(CURDIR)\n")'
 	touch $(STAMP)
 
 install: $(STAMP) system-deps

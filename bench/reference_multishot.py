@@ -42,8 +42,8 @@ from mshot.geometry.camera import project
 from mshot.npzio import load_npz, require_keys, require_shape
 from services.multishot.kinematics import SparseSmplJoints
 from services.multishot.pose_prior import fallback_prior_as_gmm, write_gmm_pose_prior
+from services.multishot.reference_npz import REFERENCE_FOCAL_PX  # the focal of the reference's cam_trans
 
-REFERENCE_FOCAL_PX = 5000.0  # the focal the reference's cam_trans is defined for
 TORSO_BODY25 = (9, 12, 2, 5)  # the reference's pred_torso order: right hip, left hip, right shoulder, left shoulder
 COLLECT_SCRIPT = Path(__file__).with_name("reference_multishot_collect.py")
 

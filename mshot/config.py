@@ -60,6 +60,28 @@ def env_bool(name: str, default: bool, env: Mapping[str, str] | None = None) -> 
     raise FailedPrecondition(f"{name}={raw!r} is not a boolean (true/false)")
 
 
+def env_choice(name: str, choices: tuple[str, ...], default: str, env: Mapping[str, str] | None = None) -> str:
+    """One of `choices` (an empty value is `default`); FailedPrecondition naming the variable otherwise."""
+    value = env_str(name, "", env) or default
+    if value not in choices:
+        raise FailedPrecondition(f"{name}={value!r}: choose one of {', '.join(choices)}")
+    return value
+
+
+DEVICES = ("auto", "cpu", "cuda")  # MSHOT_DEVICE and every --device option
+
+
+def env_device(env: Mapping[str, str] | None = None) -> str:
+    """MSHOT_DEVICE: auto (CUDA when available), cpu or cuda."""
+    return env_choice("MSHOT_DEVICE", DEVICES, "auto", env)
+
+
+def orchestrator_address(explicit: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """Where clients find the orchestrator: `explicit` (--addr), else MSHOT_ORCHESTRATOR_ADDR, else the default
+    port on loopback. Read when a command runs, never at import time."""
+    return explicit or env_str("MSHOT_ORCHESTRATOR_ADDR", f"127.0.0.1:{DEFAULT_PORTS['orchestrator']}", env)
+
+
 @dataclass(frozen=True)
 class StoreConfig:
     """Where artifacts live. `location` is a local folder, or `s3://BUCKET[/PREFIX]` for MinIO/S3."""
@@ -142,6 +164,7 @@ class ServerConfig:
     max_message_bytes: int = 8 * 1024 * 1024  # stage messages carry references, uploads come in 1 MiB chunks
     auth_token: str = ""
     tls: TlsConfig = field(default_factory=TlsConfig)
+    scratch: str = ""  # folder for a job's temporary files (MSHOT_SCRATCH); "" = the system's temporary folder
 
     @classmethod
     def from_env(cls, component: str, env: Mapping[str, str] | None = None) -> ServerConfig:
@@ -153,6 +176,7 @@ class ServerConfig:
             max_message_bytes=env_int("MSHOT_MAX_MESSAGE_BYTES", 8 * 1024 * 1024, env, minimum=64 * 1024),
             auth_token=env_str("MSHOT_AUTH_TOKEN", "", env),
             tls=TlsConfig.from_env(env),
+            scratch=env_str("MSHOT_SCRATCH", "", env),
         )
 
 

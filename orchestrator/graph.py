@@ -59,7 +59,6 @@ STAGES: tuple[StageSpec, ...] = (
     ),
 )
 
-STAGE_BY_NAME = {spec.name: spec for spec in STAGES}
 
 
 def available_artifacts(job: pipeline_pb2.Job) -> dict[str, common_pb2.ArtifactRef]:

@@ -24,6 +24,7 @@ from google.protobuf import json_format
 
 from mshot.backoff import Backoff
 from mshot.errors import InvalidInput, NotFound, Unavailable
+from mshot.rpc.convert import TERMINAL_JOB_STATES as TERMINAL
 from mshot.store import ArtifactStore
 from mshot.v1 import common_pb2, pipeline_pb2
 from mshot.version import PIPELINE_VERSION
@@ -31,7 +32,6 @@ from orchestrator.graph import STAGES
 
 log = logging.getLogger("mshot.jobs")
 
-TERMINAL = (pipeline_pb2.JOB_STATE_SUCCEEDED, pipeline_pb2.JOB_STATE_FAILED, pipeline_pb2.JOB_STATE_CANCELLED)
 PERSIST_PROGRESS_EVERY_S = 2.0
 STORE_RETRY_S, STORE_RETRY_MAX_S = 0.5, 30.0
 SUBMIT_DURABLE_WITHIN_S = 10.0

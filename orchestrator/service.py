@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import tempfile
@@ -19,7 +18,7 @@ from mshot.store import ArtifactRef, ArtifactStore
 from mshot.store.base import CHUNK, check_upload, spool_chunks
 from mshot.store.presign import upload_headers
 from mshot.v1 import common_pb2, pipeline_pb2, pipeline_pb2_grpc
-from mshot.video import probe_video
+from mshot.video import probe_video, record_probe, recorded_probe
 from orchestrator.jobs import JobBook, is_terminal
 from orchestrator.runner import JobRunner
 from services.options import check_job_options
@@ -61,8 +60,7 @@ class PipelineService(pipeline_pb2_grpc.PipelineServicer):
     # -- videos --------------------------------------------------------------------------------------
     def _probe_and_record(self, path: Path, sha256: str) -> None:
         """Check the file decodes as a video with frames (InvalidInput otherwise) and remember the answer."""
-        info = probe_video(path)
-        self.store.put_document(f"videos/{sha256}.json", json.dumps(info.__dict__).encode())
+        record_probe(self.store, sha256, probe_video(path))
 
     def UploadVideo(self, request_iterator, context) -> common_pb2.ArtifactRef:
         first = next(request_iterator, None)
@@ -108,7 +106,7 @@ class PipelineService(pipeline_pb2_grpc.PipelineServicer):
             url=url, video=ref_to_proto(ref), expires_unix=time.time() + UPLOAD_URL_EXPIRY_S, headers=headers)
 
     def _check_video(self, ref: ArtifactRef) -> None:
-        if self.store.get_document(f"videos/{ref.sha256}.json") is not None:
+        if recorded_probe(self.store, ref) is not None:
             return
         if not self.store.exists(ref):
             raise NotFound(f"video {ref.key} is not in the store; upload it first")

@@ -45,10 +45,10 @@ fi
 if [ -n "$BUILD_CA" ]; then
   build_args+=(--volume "$(realpath "$BUILD_CA"):/run/mshot-build-ca.crt:ro" --build-arg PIP_CERT=/run/mshot-build-ca.crt)
 fi
-dockerfile_of() { if [ "$1" = orchestrator ]; then echo orchestrator/Dockerfile; else echo "services/$1/Dockerfile"; fi; }
 for component in "${COMPONENTS[@]}"; do
   start=$SECONDS
-  podman build "${build_args[@]}" -f "$(dockerfile_of "$component")" -t "localhost/mshot-$component:$TAG" . \
+  read -r -a component_args <<< "$(sh docker/build_args.sh "$component")"
+  podman build "${build_args[@]}" "${component_args[@]}" -f docker/Dockerfile -t "localhost/mshot-$component:$TAG" . \
     > "$WORK/build-$component.log" 2>&1 || { log "build of $component failed: $WORK/build-$component.log"; exit 1; }
   log "built mshot-$component ($((SECONDS - start)) s, $(podman image inspect --format '{{.Size}}' "localhost/mshot-$component:$TAG" | numfmt --to=iec))"
 done
@@ -64,8 +64,19 @@ for component in "${COMPONENTS[@]}"; do
     "find / -xdev -type f \( -iname '*smpl*.pkl' -o -iname 'basicModel*' -o -iname 'gmm_08.pkl' \
        -o -iname '*.caffemodel' -o -iname 'hmar*.pth' \) 2>/dev/null" || true)
   [ -z "$found" ] || { log "$image contains licensed model files: $found"; exit 1; }
+  # Its own component's code only, and no generic top-level package in site-packages.
+  apps=$(podman run --rm --no-healthcheck --entrypoint /bin/sh "$image" -c \
+    "cd /opt/mshot/app && find . -mindepth 1 -maxdepth 2 -type d | sort | tr '\n' ' '; \
+     ls /opt/venv/lib/python3*/site-packages | grep -x -E 'services|orchestrator' || true")
+  log "mshot-$component holds: $apps"
+  case $component in
+    orchestrator) expected="./orchestrator " ;;
+    tracking) expected="./services ./services/multishot ./services/tracking " ;;  # until issue 13 lands
+    *) expected="./services ./services/$component " ;;
+  esac
+  [ "$apps" = "$expected" ] || { log "$image holds '$apps', expected '$expected'"; exit 1; }
 done
-log "images run as 10001:10001 and contain no SMPL / model weight files"
+log "images run as 10001:10001, hold only their component's code and no SMPL / model weight files"
 
 # 3. one job across the containers: moto S3 on the host, every container on the host network
 cleanup() {

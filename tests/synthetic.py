@@ -61,7 +61,7 @@ def body_outputs(model: BodyModel, gt: dict) -> tuple[np.ndarray, np.ndarray]:
 
 def write_scene(folder: Path, model: BodyModel, gt: dict, renderer=None) -> dict[str, Path]:
     """Write video.avi, tracklets.npz, keypoints.npz (clean projected BODY_25) and fits.npz (the truth)."""
-    from services.dataset.render import MeshRenderer
+    from mshot.render import MeshRenderer
 
     folder.mkdir(parents=True, exist_ok=True)
     vertices, joints = body_outputs(model, gt)
@@ -118,7 +118,7 @@ def projected_truth(model: BodyModel, gt: dict, rows) -> np.ndarray:
 
 def silhouette_iou(faces: np.ndarray, vertices_cam: np.ndarray, K: np.ndarray, mask: np.ndarray) -> float:
     """IoU of the mesh's rendered silhouette (vertices (V, 3) metres, camera frame) with a mask (H, W) bool."""
-    from services.dataset.render import MeshRenderer
+    from mshot.render import MeshRenderer
 
     renderer = MeshRenderer(mask.shape[1], mask.shape[0], faces)
     silhouette, _ = renderer.render(vertices_cam, K)

@@ -172,7 +172,7 @@ def _cli(argv: list[str]):
     import contextlib
     import io
 
-    from mshot.cli.main import main
+    from mshot_main import main
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err):

@@ -13,9 +13,9 @@ import cv2
 import pytest
 from fake_stages import start_fake_stage
 
-from mshot.cli.main import main
 from mshot.engine_run import EngineRun
 from mshot.errors import InvalidInput
+from mshot_main import main
 
 SCENE_OUTPUT = {"tracking": "tracklets", "keypoints": "keypoints", "multishot": "fits"}
 
@@ -36,8 +36,8 @@ class SceneEngine:
 
 @pytest.fixture
 def scene_stages(monkeypatch, dataset_scene):
-    def start(stage, config, store, scratch=None):
-        return start_fake_stage(stage, store, config, SceneEngine(stage, dataset_scene[1]))[0]
+    def start(service, config, store, scratch=None, env=None):
+        return start_fake_stage(service.stage, store, config, SceneEngine(service.stage, dataset_scene[1]))[0]
 
     monkeypatch.setattr("mshot.cli.local_cluster.start_stage_server", start)
     return dataset_scene[1]

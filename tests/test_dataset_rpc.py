@@ -15,6 +15,7 @@ from mshot.rpc.bootstrap import start_stage_server
 from mshot.rpc.convert import media_type_for, ref_from_proto, ref_to_proto
 from mshot.store.local import LocalStore
 from mshot.v1 import dataset_pb2, dataset_pb2_grpc
+from mshot_main import build_registry
 from services.dataset.formats import FORMATS
 
 
@@ -22,7 +23,7 @@ from services.dataset.formats import FORMATS
 def stage(smpl_model_path, dataset_scene, tmp_path, monkeypatch):
     monkeypatch.setenv("MSHOT_BODY_MODEL", str(smpl_model_path))
     store = LocalStore(tmp_path / "store")
-    server = start_stage_server("dataset", ServerConfig(port=0), store, tmp_path / "scratch")
+    server = start_stage_server(build_registry().stage("dataset"), ServerConfig(port=0), store, tmp_path / "scratch")
     refs = {name: ref_to_proto(store.put_file(path, media_type_for(path))) for name, path in dataset_scene[1].items()}
     stub = dataset_pb2_grpc.DatasetStub(grpc.insecure_channel(f"127.0.0.1:{server.port}"))
     yield stub, store, refs
@@ -83,7 +84,7 @@ def _cli_args(paths, model_path, out, *extra):
 
 def test_cli_export_writes_neuralbody_and_easymocap_and_refuses_an_unknown_format(
         smpl_model_path, dataset_scene, tmp_path, capsys):
-    from mshot.cli.main import main
+    from mshot_main import main
 
     paths = dataset_scene[1]
     assert main(_cli_args(paths, smpl_model_path, tmp_path / "a", "--format", "neuralbody", "--format",

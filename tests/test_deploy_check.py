@@ -34,9 +34,9 @@ def test_check_deploy_renders_validates_and_lints_everything(tmp_path):
     for overlay in overlays:
         assert (tmp_path / f"{overlay}.yaml").stat().st_size > 0
         assert f"ok   k8s/overlays/{overlay}/" in result.stdout
-    dockerfiles = sorted(str(p.relative_to(ROOT)) for pattern in ("services/*/Dockerfile*", "orchestrator/Dockerfile*")
+    dockerfiles = sorted(str(p.relative_to(ROOT)) for pattern in ("docker/Dockerfile", "services/*/Dockerfile.gpu")
                          for p in ROOT.glob(pattern))
-    assert len(dockerfiles) == 8
+    assert len(dockerfiles) == 4, "one parameterised CPU Dockerfile, three GPU ones"
     for dockerfile in dockerfiles:
         assert f"ok   {dockerfile} (hadolint)" in result.stdout
 

@@ -9,8 +9,8 @@ from synthetic import body_outputs, ground_truth
 from mshot.body.generate import write_generated_smpl_model
 from mshot.body.joint_maps import BODY25_TO_SMPLX45
 from mshot.body.model import BodyModel
-from mshot.cli.main import main
 from mshot.geometry.camera import project
+from mshot_main import main
 from services.multishot.reference_npz import shot_ids
 
 

@@ -12,9 +12,9 @@ import pytest
 from phalp_fixtures import phalp_results
 
 from mshot.artifacts.tracklets import load_tracklets
-from mshot.cli.main import main
 from mshot.errors import InvalidInput
 from mshot.geometry.camera import project
+from mshot_main import main
 from services.tracking.phalp.camera import joints_2d_to_pixels, transl_from_camera_bbox
 from services.tracking.phalp.importer import import_phalp, read_phalp_results
 

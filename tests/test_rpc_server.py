@@ -101,3 +101,20 @@ def test_work_still_running_at_shutdown_is_handed_back_as_unavailable(store, vid
     caller.join(10)
     assert errors and errors[0].code() == grpc.StatusCode.UNAVAILABLE
     assert "handed back" in errors[0].details()
+
+
+def test_a_port_in_use_is_a_named_failed_precondition_with_exit_code_4(tmp_path, capsys, monkeypatch):
+    import socket
+
+    from mshot_main import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("MSHOT_PORT", str(port))
+        monkeypatch.setenv("MSHOT_STORE", str(tmp_path / "store"))
+        assert main(["serve", "orchestrator"]) == 4
+    message = capsys.readouterr().err
+    assert f"orchestrator cannot listen on 127.0.0.1:{port}: the port is in use" in message
+    assert "internal error" not in message

@@ -93,8 +93,9 @@ def stage_env(tmp_path_factory):
 
 def _serve(stage: str, store):
     from mshot.rpc.bootstrap import start_stage_server
+    from mshot_main import build_registry
 
-    server = start_stage_server(stage, ServerConfig(port=0, max_concurrent_jobs=2), store)
+    server = start_stage_server(build_registry().stage(stage), ServerConfig(port=0, max_concurrent_jobs=2), store)
     return server, grpc.insecure_channel(f"127.0.0.1:{server.port}")
 
 

@@ -7,10 +7,10 @@ import subprocess
 
 import pytest
 
-from mshot.cli.main import main
 from mshot.config import ServerConfig, TlsConfig
 from mshot.rpc.client import health_status, open_channel
 from mshot.rpc.server import GrpcServer
+from mshot_main import main
 
 
 def _openssl(*args: str, cwd) -> None:

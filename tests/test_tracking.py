@@ -146,3 +146,19 @@ def test_tracklets_with_unsorted_rows_or_wrong_shots_are_refused(tracked, tmp_pa
     with pytest.raises(InvalidInput, match="shot_id disagrees"):
         load_tracklets(tmp_path / "shots.npz")
     assert load_npz(tmp_path / "shots.npz")["schema"] == "mshot.tracklets/1"
+
+
+def test_tracker_trusts_decoded_frames_over_a_probe_that_promised_more(tracked, tmp_path):
+    from mshot.video import VideoInfo, iter_frames
+    from services.tracking.engine import TrackingOptions
+
+    _, engine, clip, _ = tracked
+    short = tmp_path / "short.avi"
+    writer = cv2.VideoWriter(str(short), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 360))
+    for _, frame in iter_frames(clip, stop=12):
+        writer.write(frame)
+    writer.release()
+    promised = VideoInfo(num_frames=20000, fps=10.0, height=360, width=640)
+    out = engine.run({"video": short}, TrackingOptions(video_info=promised), tmp_path, lambda f, m="": None)
+    tracklets = load_tracklets(out.outputs["tracklets"])
+    assert int(tracklets["num_frames"]) == 12 and len(tracklets["frame_shot_id"]) == 12

@@ -17,12 +17,12 @@ from mshot.backoff import Backoff
 from mshot.config import ServerConfig
 from mshot.errors import DataLoss, InvalidInput, NotFound, Unavailable
 from mshot.rpc.client import channel_from_config
-from mshot.rpc.convert import media_type_for, suffix_for
+from mshot.rpc.convert import TERMINAL_JOB_STATES, media_type_for, suffix_for
 from mshot.rpc.errors import error_from_rpc
 from mshot.store.base import CHUNK
 from mshot.v1 import pipeline_pb2, pipeline_pb2_grpc
 
-TERMINAL = (pipeline_pb2.JOB_STATE_SUCCEEDED, pipeline_pb2.JOB_STATE_FAILED, pipeline_pb2.JOB_STATE_CANCELLED)
+TERMINAL = TERMINAL_JOB_STATES
 STAGE_ENDED = (pipeline_pb2.STAGE_STATE_DONE, pipeline_pb2.STAGE_STATE_FAILED, pipeline_pb2.STAGE_STATE_CANCELLED)
 
 
@@ -75,7 +75,7 @@ def watch(stub: pipeline_pb2_grpc.PipelineStub, job_id: str, show_progress: bool
     backoff = Backoff(WATCH_RECONNECT_S, WATCH_RECONNECT_MAX_S)
     unreachable_since = None
     try:
-        while job is None or job.state not in TERMINAL:
+        while job is None or job.state not in TERMINAL_JOB_STATES:
             try:
                 for job in stub.WatchJob(pipeline_pb2.JobId(job_id=job_id)):
                     unreachable_since = None
@@ -182,14 +182,18 @@ def _write_chunks(stream: Iterator[pipeline_pb2.ArtifactChunk], dest: Path) -> t
 
 
 def fetch_results(stub: pipeline_pb2_grpc.PipelineStub, job: pipeline_pb2.Job, out: Path) -> dict[str, Path]:
-    """Download every artifact of a finished job into `out/artifacts/` over the API (GetArtifact); unpack the dataset
-    tar into `out/`."""
+    """Download every artifact of a job's finished stages into `out/artifacts/` over the API (GetArtifact), except
+    the dataset archive: that is unpacked into `out/dataset/` and not kept beside it (the store holds it), so the
+    result folder has the dataset once."""
     names = [name for status in job.stages for name in status.result.artifacts]
     paths = {name: download_artifact(stub, job.job_id, name, out / "artifacts") for name in names}
     if "dataset" in paths:
-        with tarfile.open(paths["dataset"]) as tar:
-            try:
+        archive = paths.pop("dataset")
+        try:
+            with tarfile.open(archive) as tar:
                 tar.extractall(out, filter="data")
-            except tarfile.TarError as exc:
-                raise InvalidInput(f"dataset archive {paths['dataset']} is unreadable: {exc}") from None
+        except tarfile.TarError as exc:
+            raise InvalidInput(f"dataset archive {archive} is unreadable: {exc}") from None
+        archive.unlink()
+        paths["dataset"] = out / "dataset"
     return paths

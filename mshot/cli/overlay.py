@@ -39,7 +39,7 @@ def scaled_intrinsics(focal_px: float, principal_px: np.ndarray, scale: float) -
 def write_overlay(video: Path, tracklets: dict, fits: dict | None, body_model, out: Path,
                   progress: Progress = no_progress) -> Path:
     """Write `out` (mp4) for every frame of `video`; a half-written file never appears under its name."""
-    from services.dataset.render import MeshRenderer
+    from mshot.render import MeshRenderer
 
     info = probe_video(video)
     scale, height, width = scaled_size(info.height, info.width)
@@ -71,7 +71,7 @@ def _draw_bodies(image: np.ndarray, rows: list[int], fits: dict, body_model, ren
     import torch
 
     from mshot.artifacts.fits import row_betas
-    from services.dataset.render import overlay
+    from mshot.render import overlay
 
     fitted = [r for r in rows if bool(fits["valid"][r])]
     if not fitted:

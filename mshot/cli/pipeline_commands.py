@@ -6,22 +6,24 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import shutil
 import sys
 import time
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
+from mshot.config import DEVICES, env_str, orchestrator_address
 from mshot.errors import FailedPrecondition, InvalidInput, MshotError, NotFound
+from mshot.rpc.convert import device_enum
 from mshot.v1 import common_pb2, dataset_pb2, keypoints_pb2, multishot_pb2, pipeline_pb2, tracking_pb2
-from services.dataset.formats import FORMATS
 
-DEFAULT_ADDR = os.environ.get("MSHOT_ORCHESTRATOR_ADDR", "127.0.0.1:50050")
-DEVICES = {"auto": common_pb2.DEVICE_AUTO, "cpu": common_pb2.DEVICE_CPU, "cuda": common_pb2.DEVICE_CUDA}
+ADDR_HELP = "orchestrator HOST:PORT (default: MSHOT_ORCHESTRATOR_ADDR, else 127.0.0.1:50050)"
 
 
-def add_commands(subparsers) -> None:
+def add_commands(subparsers, choices: Mapping[str, tuple[str, ...]]) -> None:
+    """`choices`: the values the registered stages accept for tracking_backend, keypoints_backend and format
+    (mshot.registry); an option missing there is left to the server to check."""
     run = subparsers.add_parser("run", help="run the whole pipeline on one video on this machine")
     run.add_argument("video", type=Path)
     run.add_argument("--out", type=Path, required=True, help="result folder")
@@ -32,15 +34,15 @@ def add_commands(subparsers) -> None:
                      help="OpenPose BODY_25 output (folder or .zip of <frame>_keypoints.json) to use as the keypoints")
     run.add_argument("--verbose", action="store_true",
                      help="show every log line and third-party message on the console (default: in DIR/mshot.log)")
-    _add_job_options(run)
+    _add_job_options(run, choices)
     run.set_defaults(func=run_command)
 
     submit = subparsers.add_parser("submit", help="upload a video and submit a job to a running orchestrator")
     submit.add_argument("video", type=Path)
-    submit.add_argument("--addr", default=DEFAULT_ADDR)
+    submit.add_argument("--addr", default=None, help=ADDR_HELP)
     submit.add_argument("--request-id", default="", help="idempotency key (default: derived from video + options)")
     submit.add_argument("--watch", action="store_true", help="follow the job until it ends")
-    _add_job_options(submit)
+    _add_job_options(submit, choices)
     submit.set_defaults(func=submit_command)
 
     for name, helptext, func in (("watch", "follow a job with progress bars", watch_command),
@@ -48,30 +50,29 @@ def add_commands(subparsers) -> None:
                                  ("cancel", "cancel a job", cancel_command)):
         command = subparsers.add_parser(name, help=helptext)
         command.add_argument("job_id")
-        command.add_argument("--addr", default=DEFAULT_ADDR)
+        command.add_argument("--addr", default=None, help=ADDR_HELP)
         command.set_defaults(func=func)
         if name == "get":
             command.add_argument("--out", type=Path, default=None,
                                  help="download every artifact into OUT/artifacts/ and unpack the dataset into OUT/")
     listing = subparsers.add_parser("list", help="list recent jobs")
-    listing.add_argument("--addr", default=DEFAULT_ADDR)
+    listing.add_argument("--addr", default=None, help=ADDR_HELP)
     listing.add_argument("--limit", type=int, default=20)
     listing.set_defaults(func=list_command)
 
 
-def _add_job_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", choices=sorted(DEVICES), default="auto")
-    parser.add_argument("--tracking-backend", default="auto", choices=["auto", "cpu", "phalp"])
-    parser.add_argument("--keypoints-backend", default="auto", choices=["auto", "cpu", "opencv-dnn", "openpose"])
-    parser.add_argument("--format", dest="formats", action="append", default=[],
-                        choices=list(FORMATS),
+def _add_job_options(parser: argparse.ArgumentParser, choices: Mapping[str, tuple[str, ...]]) -> None:
+    parser.add_argument("--device", choices=DEVICES, default="auto")
+    parser.add_argument("--tracking-backend", default="auto", choices=choices.get("tracking_backend"))
+    parser.add_argument("--keypoints-backend", default="auto", choices=choices.get("keypoints_backend"))
+    parser.add_argument("--format", dest="formats", action="append", default=[], choices=choices.get("format"),
                         help="dataset export format (repeatable; default all)")
     parser.add_argument("--target-frames", type=int, default=0, help="frames per person in the dataset (0: default)")
     parser.add_argument("--seed", type=int, default=0)
 
 
 def job_options(args: argparse.Namespace) -> pipeline_pb2.JobOptions:
-    device = DEVICES[args.device]
+    device = device_enum(args.device)
     return pipeline_pb2.JobOptions(
         tracking=tracking_pb2.TrackingOptions(backend=args.tracking_backend, device=device),
         keypoints=keypoints_pb2.KeypointsOptions(backend=args.keypoints_backend, device=device),
@@ -88,19 +89,21 @@ def run_command(args: argparse.Namespace) -> int:
     from mshot.cli.console import quiet_console
     from mshot.cli.local_cluster import LocalCluster
     from mshot.cli.summary import write_summary
-    from mshot.video import probe_video
+    from mshot.video import probe_video, require_trackable
 
     info = probe_video(args.video)  # a bad video fails here, before anything starts
+    require_trackable(args.video, info)
     body_model = _body_model(args)
     openpose = _openpose_source(args.openpose_json)
-    store_location = args.store or os.environ.get("MSHOT_STORE", ".mshot/store")
+    store_location = args.store or env_str("MSHOT_STORE", ".mshot/store")
     args.out.mkdir(parents=True, exist_ok=True)
     for stale in ("artifacts", "dataset"):  # results of an earlier run in this folder
         shutil.rmtree(args.out / stale, ignore_errors=True)
     with quiet_console(args.out / "mshot.log", args.verbose) as console:
         print(f"mshot run: {args.video} ({info.num_frames} frames, {info.width}x{info.height}, {info.fps:.1f} fps)"
               f"; log: {args.out / 'mshot.log'}", file=console, flush=True)
-        with LocalCluster(store_location, log_level="INFO") as cluster:
+        settings = {"MSHOT_BODY_MODEL": str(body_model.resolve())}  # the stages' settings, over the environment's
+        with LocalCluster(args.registry, store_location, log_level="INFO", settings=settings) as cluster:
             stub = cluster.pipeline_stub()
             video = upload_video(stub, args.video)
             options = job_options(args)
@@ -121,14 +124,12 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _body_model(args: argparse.Namespace) -> Path:
-    body_model = args.body_model or (Path(os.environ["MSHOT_BODY_MODEL"]) if os.environ.get("MSHOT_BODY_MODEL")
-                                     else None)
+    body_model = args.body_model or (Path(env_str("MSHOT_BODY_MODEL")) if env_str("MSHOT_BODY_MODEL") else None)
     if body_model is None:
         raise FailedPrecondition("no body model: pass --body-model SMPL_NEUTRAL.pkl (or set MSHOT_BODY_MODEL); "
                                  "`mshot body make-model --out model.pkl` writes a generated stand-in for trials")
     if not body_model.is_file():
         raise NotFound(f"body model file not found: {body_model}")
-    os.environ["MSHOT_BODY_MODEL"] = str(body_model.resolve())
     return body_model
 
 
@@ -188,7 +189,7 @@ def _print_job(job: pipeline_pb2.Job) -> None:
 def submit_command(args: argparse.Namespace) -> int:
     from mshot.cli.client import pipeline_stub, rpc, upload_video, watch
 
-    stub = pipeline_stub(args.addr)
+    stub = pipeline_stub(orchestrator_address(args.addr))
     video = upload_video(stub, args.video)
     job = rpc("submitting the job", stub.SubmitJob, pipeline_pb2.SubmitJobRequest(
         request_id=args.request_id, video=video, options=job_options(args)))
@@ -203,7 +204,7 @@ def submit_command(args: argparse.Namespace) -> int:
 def watch_command(args: argparse.Namespace) -> int:
     from mshot.cli.client import pipeline_stub, rpc, watch
 
-    stub = pipeline_stub(args.addr)
+    stub = pipeline_stub(orchestrator_address(args.addr))
     rpc("looking up the job", stub.GetJob, pipeline_pb2.JobId(job_id=args.job_id))
     job = watch(stub, args.job_id)
     _print_job(job)
@@ -213,7 +214,7 @@ def watch_command(args: argparse.Namespace) -> int:
 def get_command(args: argparse.Namespace) -> int:
     from mshot.cli.client import fetch_results, pipeline_stub, rpc
 
-    stub = pipeline_stub(args.addr)
+    stub = pipeline_stub(orchestrator_address(args.addr))
     job = rpc("getting the job", stub.GetJob, pipeline_pb2.JobId(job_id=args.job_id))
     if args.out is None:
         _print_job(job)
@@ -229,14 +230,16 @@ def get_command(args: argparse.Namespace) -> int:
 def cancel_command(args: argparse.Namespace) -> int:
     from mshot.cli.client import pipeline_stub, rpc
 
-    _print_job(rpc("cancelling the job", pipeline_stub(args.addr).CancelJob, pipeline_pb2.JobId(job_id=args.job_id)))
+    stub = pipeline_stub(orchestrator_address(args.addr))
+    _print_job(rpc("cancelling the job", stub.CancelJob, pipeline_pb2.JobId(job_id=args.job_id)))
     return 0
 
 
 def list_command(args: argparse.Namespace) -> int:
     from mshot.cli.client import job_summary, pipeline_stub, rpc
 
-    response = rpc("listing jobs", pipeline_stub(args.addr).ListJobs, pipeline_pb2.ListJobsRequest(limit=args.limit))
+    stub = pipeline_stub(orchestrator_address(args.addr))
+    response = rpc("listing jobs", stub.ListJobs, pipeline_pb2.ListJobsRequest(limit=args.limit))
     for job in response.jobs:
         summary = job_summary(job)
         print(f"{job.job_id}  {summary['state']:<10} {job.video.key[:19]}  {job.error}")

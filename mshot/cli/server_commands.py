@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from mshot.config import DEFAULT_PORTS, STAGES, OrchestratorConfig, ServerConfig, StoreConfig
-from mshot.errors import FailedPrecondition, Unavailable
+from mshot.config import DEFAULT_PORTS, STAGES, OrchestratorConfig, ServerConfig, StoreConfig, env_str
+from mshot.errors import FailedPrecondition, InvalidInput, Unavailable
 from mshot.logs import setup_logging
 
 COMPONENTS = (*STAGES, "orchestrator")
@@ -19,7 +19,8 @@ COMPONENTS = (*STAGES, "orchestrator")
 
 def add_commands(subparsers) -> None:
     serve = subparsers.add_parser("serve", help="run one stage server (or the orchestrator) until SIGTERM")
-    serve.add_argument("component", choices=COMPONENTS)
+    serve.add_argument("component", nargs="?", choices=COMPONENTS, default=None,
+                       help="what to serve (default: MSHOT_COMPONENT, as the images set it)")
     serve.set_defaults(func=serve_command)
 
     up = subparsers.add_parser("up", help="start every stage and the orchestrator as separate local processes")
@@ -39,18 +40,22 @@ def serve_command(args: argparse.Namespace) -> int:
     from mshot.rpc.bootstrap import start_stage_server
     from mshot.store import open_store
 
-    setup_logging(args.component)
-    config = ServerConfig.from_env(args.component)
-    store = open_store(StoreConfig.from_env())
-    if args.component == "orchestrator":
-        from orchestrator.server import start_orchestrator
-
-        scratch = Path(os.environ.get("MSHOT_SCRATCH", "/tmp/mshot-orchestrator"))
+    component = args.component or env_str("MSHOT_COMPONENT")
+    if component not in COMPONENTS:
+        raise InvalidInput(f"name what to serve: one of {', '.join(COMPONENTS)} (or set MSHOT_COMPONENT)")
+    setup_logging(component)
+    config = ServerConfig.from_env(component)
+    registry = args.registry
+    if component == "orchestrator":
+        start_orchestrator = registry.orchestrator()
+        store = open_store(StoreConfig.from_env())
+        scratch = Path(config.scratch or "/tmp/mshot-orchestrator")
         server = start_orchestrator(config, OrchestratorConfig.from_env(), store, scratch)
     else:
-        server = start_stage_server(args.component, config, store, os.environ.get("MSHOT_SCRATCH"))
+        service = registry.stage(component)
+        server = start_stage_server(service, config, open_store(StoreConfig.from_env()))
     server.install_signal_handlers()
-    print(f"{args.component} serving on {config.host}:{server.port}", file=sys.stderr, flush=True)
+    print(f"{component} serving on {config.host}:{server.port}", file=sys.stderr, flush=True)
     server.wait()
     return 0
 
@@ -84,12 +89,14 @@ class LocalProcesses:
     """Every stage and the orchestrator as `mshot serve` child processes on loopback ports."""
 
     def __init__(self, store: str, base_port: int, extra_env: dict[str, str] | None = None,
-                 log_dir: Path | None = None):
+                 log_dir: Path | None = None, entry_module: str = "mshot_main"):
+        """`entry_module`: the program's entry module (`python -m ENTRY serve COMPONENT` starts a child)."""
         self.ports = {"orchestrator": base_port, **{stage: base_port + 1 + i for i, stage in enumerate(STAGES)}}
         self.env = {**os.environ, **(extra_env or {}), "MSHOT_STORE": store}
         for stage in STAGES:
             self.env[f"MSHOT_{stage.upper()}_ADDR"] = f"127.0.0.1:{self.ports[stage]}"
         self.log_dir = log_dir
+        self.entry_module = entry_module
         self.processes: dict[str, subprocess.Popen] = {}
 
     @property
@@ -99,7 +106,7 @@ class LocalProcesses:
     def start(self, component: str, wait_s: float = 600.0) -> None:
         log = open(self.log_dir / f"{component}.log", "ab") if self.log_dir else None  # noqa: SIM115 - child's
         self.processes[component] = subprocess.Popen(
-            [sys.executable, "-m", "mshot.cli.main", "serve", component],
+            [sys.executable, "-m", self.entry_module, "serve", component],
             env={**self.env, "MSHOT_PORT": str(self.ports[component])}, stdout=log, stderr=log)
         if log:
             log.close()
@@ -168,7 +175,7 @@ def up_command(args: argparse.Namespace) -> int:
     store = args.store or StoreConfig.from_env().location
     log_dir = Path(".mshot/logs")
     log_dir.mkdir(parents=True, exist_ok=True)
-    local = LocalProcesses(store, args.base_port, log_dir=log_dir)
+    local = LocalProcesses(store, args.base_port, log_dir=log_dir, entry_module=args.registry.entry_module)
     local.start_all()
     print(f"mshot up: orchestrator at {local.orchestrator_addr}, "
           f"stages on ports {args.base_port + 1}-{args.base_port + 4}, store {store}, "

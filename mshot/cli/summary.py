@@ -48,6 +48,11 @@ def write_summary(out: Path, job: dict, paths: dict[str, Path], body_model: Path
                             "shots": int(tracklets["frame_shot_id"].max()) + 1 if tracklets["num_frames"] else 0,
                             "image_size_hw": [int(v) for v in tracklets["image_size"]],
                             "tracker": str(tracklets["source"]), "mask_source": str(tracklets["mask_source"])}
+    from mshot.body.generate import is_generated
+    from mshot.body.smpl_file import load_smpl_arrays
+
+    generated = is_generated(load_smpl_arrays(body_model))
+    summary["generated_body_model"] = generated
     lines = [f"job {job['job_id']}: {job['state']}" + (f" - {job['error']}" if job["error"] else "")]
     for stage in job["stages"]:
         attempts = f", {stage['attempts']} attempts" if stage["attempts"] > 1 else ""
@@ -60,11 +65,6 @@ def write_summary(out: Path, job: dict, paths: dict[str, Path], body_model: Path
         v = summary["video"]
         lines.append(f"video: {v['frames']} frames at {v['fps']:.1f} fps, {v['shots']} shot(s); "
                      f"tracker {v['tracker']}, masks: {v['mask_source']}")
-    from mshot.body.generate import is_generated
-    from mshot.body.smpl_file import load_smpl_arrays
-
-    generated = is_generated(load_smpl_arrays(body_model))
-    summary["generated_body_model"] = generated
     note = (" - a GENERATED stand-in, not SMPL: shapes and meshes are not real bodies; pass a licensed SMPL file "
             "for real results") if generated else ""
     lines.append(f"body model: {body_model}{note}")

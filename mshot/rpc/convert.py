@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mshot.errors import InvalidInput
 from mshot.store import ArtifactRef
-from mshot.v1 import common_pb2
+from mshot.v1 import common_pb2, pipeline_pb2
 
 MEDIA_TYPES = {
     ".npz": "application/x-npz",
@@ -23,8 +23,10 @@ MEDIA_TYPES = {
 }
 SUFFIXES = {media: suffix for suffix, media in MEDIA_TYPES.items()}
 
+# A job in one of these states never changes again.
+TERMINAL_JOB_STATES = (pipeline_pb2.JOB_STATE_SUCCEEDED, pipeline_pb2.JOB_STATE_FAILED,
+                       pipeline_pb2.JOB_STATE_CANCELLED)
 DEVICES = {common_pb2.DEVICE_AUTO: "auto", common_pb2.DEVICE_CPU: "cpu", common_pb2.DEVICE_CUDA: "cuda"}
-DEVICE_ENUM = {name: value for value, name in DEVICES.items()}
 
 
 def media_type_for(path: str | Path) -> str:
@@ -57,3 +59,11 @@ def ref_to_proto(ref: ArtifactRef) -> common_pb2.ArtifactRef:
 
 def device_name(value: int) -> str:
     return DEVICES.get(value, "auto")
+
+
+def device_enum(name: str) -> int:
+    """The proto Device for a name of mshot.config.DEVICES."""
+    for value, known in DEVICES.items():
+        if known == name:
+            return value
+    raise InvalidInput(f"unknown device '{name}'; choose one of {', '.join(DEVICES.values())}")

@@ -33,6 +33,4 @@ def error_from_rpc(exc: grpc.RpcError, what: str) -> errors.MshotError:
     code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
     details = exc.details() if hasattr(exc, "details") else str(exc)
     cls = _FROM_CODE.get(code, errors.MshotError)
-    error = cls(f"{what}: {details}")
-    error.status_code = code  # type: ignore[attr-defined]
-    return error
+    return cls(f"{what}: {details}")

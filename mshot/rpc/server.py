@@ -22,7 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from mshot.config import ServerConfig
-from mshot.errors import ResourceExhausted
+from mshot.errors import FailedPrecondition, ResourceExhausted
 from mshot.rpc.interceptor import ErrorAndAuthInterceptor
 
 log = logging.getLogger("mshot.server")
@@ -114,12 +114,16 @@ class GrpcServer:
         self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
         address = f"{self.config.host}:{self.config.port}"
         credentials = _credentials(self.config)
-        if credentials is None:
-            self.port = self.server.add_insecure_port(address)
-        else:
-            self.port = self.server.add_secure_port(address, credentials)
+        try:
+            if credentials is None:
+                self.port = self.server.add_insecure_port(address)
+            else:
+                self.port = self.server.add_secure_port(address, credentials)
+        except RuntimeError:  # grpc's "Failed to bind": the port is taken or the host is not this machine's
+            self.port = 0
         if self.port == 0:
-            raise OSError(f"cannot listen on {address}")
+            raise FailedPrecondition(f"{self.component} cannot listen on {address}: the port is in use, or the host is "
+                                     "not an address of this machine (MSHOT_HOST, MSHOT_PORT)")
         self.server.start()
         security = ("mutual tls" if self.config.tls.mutual else "tls") if credentials else "plaintext"
         log.info("listening on %s:%d (%s)", self.config.host, self.port, security)

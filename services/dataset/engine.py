@@ -6,10 +6,10 @@ export_dataset(...) writes the folder; DatasetEngine wraps it for the gRPC stage
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tarfile
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -20,15 +20,16 @@ from mshot.artifacts.fits import load_fits, row_betas
 from mshot.artifacts.keypoints import check_aligned, load_keypoints
 from mshot.artifacts.masks import decode_mask
 from mshot.artifacts.tracklets import load_tracklets
+from mshot.config import env_str
 from mshot.engine_run import EngineRun
 from mshot.errors import FailedPrecondition, InvalidInput, NotFound
 from mshot.progress import Progress, no_progress
+from mshot.render import MeshRenderer
 from mshot.video import iter_frames
 from services.dataset import previews
 from services.dataset.cameras import camera_matrices, shared_intrinsics
 from services.dataset.formats import ANIMATION_FORMATS, FORMATS, check_known, skip_reason
 from services.dataset.person import export_person, gate
-from services.dataset.render import MeshRenderer
 from services.dataset.selection import SelectionOptions, diverse_subset, gate_rows, split_validation
 
 
@@ -37,8 +38,8 @@ class DatasetSettings:
     body_model: str
 
     @classmethod
-    def from_env(cls) -> DatasetSettings:
-        path = os.environ.get("MSHOT_BODY_MODEL", "")
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DatasetSettings:
+        path = env_str("MSHOT_BODY_MODEL", "", env)
         if not path:
             raise FailedPrecondition("MSHOT_BODY_MODEL is not set: the dataset stage renders SMPL silhouettes")
         return cls(path)

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from mshot.artifacts.masks import decode_mask
+from mshot.render import overlay
 from services.dataset import exporters, motion, previews
 from services.dataset.cameras import camera_matrices
 from services.dataset.formats import ANIMATION_FORMATS
 from services.dataset.instantavatar import write_instantavatar
 from services.dataset.neuralbody_monocular import write_neuralbody_monocular
-from services.dataset.render import overlay
 from services.dataset.vid2avatar import write_vid2avatar
 from services.dataset.zju import write_easymocap, write_neuralbody
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from mshot.rpc.convert import ref_from_proto
 from mshot.rpc.stage import StageRunner
 from mshot.v1 import dataset_pb2_grpc
@@ -12,8 +14,8 @@ SERVICE_NAME = "mshot.v1.Dataset"
 register = dataset_pb2_grpc.add_DatasetServicer_to_server
 
 
-def build_engine() -> DatasetEngine:
-    return DatasetEngine(DatasetSettings.from_env())
+def build_engine(env: Mapping[str, str] | None = None) -> DatasetEngine:
+    return DatasetEngine(DatasetSettings.from_env(env))
 
 
 class Servicer(dataset_pb2_grpc.DatasetServicer):

@@ -13,8 +13,8 @@ pose_iter_584000.caffemodel), MSHOT_DEVICE (auto|cpu|cuda; opencv-dnn only, the 
 
 from __future__ import annotations
 
-import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import numpy as np
 from mshot.artifacts.keypoints import row_world_landmarks, save_keypoints
 from mshot.artifacts.tracklets import load_tracklets
 from mshot.choices import KEYPOINTS_BACKENDS
+from mshot.config import DEVICES, env_choice, env_device, env_str
 from mshot.engine_run import EngineRun, ModelPool
 from mshot.errors import FailedPrecondition, InvalidInput
 from mshot.progress import Progress, scaled
@@ -30,7 +31,6 @@ from mshot.store import sha256_file
 from services.keypoints.association import associate
 
 BACKENDS = KEYPOINTS_BACKENDS
-DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -42,15 +42,12 @@ class KeypointsSettings:
     device: str = "auto"
 
     @classmethod
-    def from_env(cls) -> KeypointsSettings:
-        settings = cls(backend=os.environ.get("MSHOT_KEYPOINTS_BACKEND", "") or "auto",
-                       openpose_bin=os.environ.get("MSHOT_OPENPOSE_BIN", ""),
-                       openpose_model_dir=os.environ.get("MSHOT_OPENPOSE_MODEL_DIR", ""),
-                       openpose_model_sha256=os.environ.get("MSHOT_OPENPOSE_MODEL_SHA256", ""),
-                       device=os.environ.get("MSHOT_DEVICE", "") or "auto")
-        _check_choice(settings.backend, BACKENDS, FailedPrecondition, "MSHOT_KEYPOINTS_BACKEND")
-        _check_choice(settings.device, DEVICES, FailedPrecondition, "MSHOT_DEVICE")
-        return settings
+    def from_env(cls, env: Mapping[str, str] | None = None) -> KeypointsSettings:
+        return cls(backend=env_choice("MSHOT_KEYPOINTS_BACKEND", BACKENDS, "auto", env),
+                   openpose_bin=env_str("MSHOT_OPENPOSE_BIN", "", env),
+                   openpose_model_dir=env_str("MSHOT_OPENPOSE_MODEL_DIR", "", env),
+                   openpose_model_sha256=env_str("MSHOT_OPENPOSE_MODEL_SHA256", "", env),
+                   device=env_device(env))
 
     def resolve(self, backend: str) -> str:
         """A concrete backend name for `backend` ('auto' or '' -> the configured one, then by availability)."""

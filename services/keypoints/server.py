@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from mshot.rpc.convert import device_name, optional_ref, ref_from_proto
 from mshot.rpc.stage import StageRunner
 from mshot.v1 import keypoints_pb2_grpc
@@ -12,8 +14,8 @@ SERVICE_NAME = "mshot.v1.Keypoints"
 register = keypoints_pb2_grpc.add_KeypointsServicer_to_server
 
 
-def build_engine() -> KeypointsEngine:
-    return KeypointsEngine(KeypointsSettings.from_env())
+def build_engine(env: Mapping[str, str] | None = None) -> KeypointsEngine:
+    return KeypointsEngine(KeypointsSettings.from_env(env))
 
 
 class Servicer(keypoints_pb2_grpc.KeypointsServicer):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from mshot.config import DEVICES
+
 
 def add_commands(subparsers) -> None:
     fit = subparsers.add_parser("fit", help="fit SMPL across shots to tracked people's keypoints")
@@ -14,7 +16,7 @@ def add_commands(subparsers) -> None:
                      help="keypoints.npz aligned with the tracklets (not needed for a reference npz)")
     fit.add_argument("--body-model", type=Path, required=True, help="SMPL .pkl/.npz")
     fit.add_argument("--pose-prior", type=Path, default=None, help="SMPLify gmm_08.pkl (default: fallback prior)")
-    fit.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    fit.add_argument("--device", choices=DEVICES, default="auto")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--person", type=int, default=None, help="write this person only (needed with several)")
     fit.add_argument("--out", type=Path, required=True, help="FIT.npz (one person) ")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +11,7 @@ import numpy as np
 from mshot.artifacts.fits import save_fits
 from mshot.artifacts.keypoints import check_aligned, load_keypoints
 from mshot.artifacts.tracklets import load_tracklets
+from mshot.config import env_device, env_str
 from mshot.engine_run import EngineRun
 from mshot.errors import FailedPrecondition, InvalidInput
 from mshot.progress import Progress
@@ -25,11 +26,11 @@ class MultishotSettings:
     device: str = "auto"
 
     @classmethod
-    def from_env(cls) -> MultishotSettings:
-        body_model = os.environ.get("MSHOT_BODY_MODEL", "")
+    def from_env(cls, env: Mapping[str, str] | None = None) -> MultishotSettings:
+        body_model = env_str("MSHOT_BODY_MODEL", "", env)
         if not body_model:
             raise FailedPrecondition("MSHOT_BODY_MODEL is not set: the multishot stage needs an SMPL model file")
-        return cls(body_model, os.environ.get("MSHOT_POSE_PRIOR", ""), os.environ.get("MSHOT_DEVICE", "auto") or "auto")
+        return cls(body_model, env_str("MSHOT_POSE_PRIOR", "", env), env_device(env))
 
 
 @dataclass(frozen=True)

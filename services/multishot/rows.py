@@ -12,31 +12,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mshot.artifacts.tracklets import TRACKLETS
+from mshot.artifacts.tracklets import check_rows as check_row_order
 from mshot.errors import InvalidInput
 
-# key -> trailing shape (after the row axis M) of the per-row arrays the fit reads.
-ROW_KEYS: dict[str, tuple[int, ...]] = {
-    "person_id": (),
-    "frame_index": (),
-    "shot_id": (),
-    "global_orient": (3,),
-    "body_pose": (69,),
-    "betas": (10,),
-    "transl": (3,),
-    "focal_px": (),
-    "principal_px": (2,),
-}
-OPTIONAL_ROW_KEYS: dict[str, tuple[int, ...]] = {"valid": (), "observed": ()}
+# The per-row arrays the fit reads, shaped as the tracklets schema (mshot.artifacts.tracklets.TRACKLETS) says.
+FIT_ROW_KEYS = ("person_id", "frame_index", "shot_id", "global_orient", "body_pose", "betas", "transl", "focal_px",
+                "principal_px")
+OPTIONAL_ROW_KEYS = ("valid", "observed")  # (M,) each
+
+
+def _trailing_shape(key: str) -> tuple[int, ...]:
+    """The shape after the row axis M: from the tracklets schema; () for the optional flags."""
+    return tuple(TRACKLETS.fields[key].shape[1:]) if key in TRACKLETS.fields else ()
 
 
 def check_rows(rows: Mapping[str, np.ndarray], keypoints_body25: np.ndarray, what: str = "tracklets") -> int:
     """Validate a row table and its keypoints; return the number of rows M.
 
-    Needs every key of ROW_KEYS with M rows, `image_size` (2,) [H, W] or (M, 2), finite floats, keypoints
+    Needs every key of FIT_ROW_KEYS with M rows, `image_size` (2,) [H, W] or (M, 2), finite floats, keypoints
     (M, 25, 3) finite, positive focal lengths and image sizes, rows sorted by (person_id, frame_index) without
     duplicates, and at least one row. `valid` (M,) and `observed` (M,) are optional. Raises InvalidInput naming the key.
     """
-    missing = [k for k in [*ROW_KEYS, "image_size"] if k not in rows]
+    missing = [k for k in [*FIT_ROW_KEYS, "image_size"] if k not in rows]
     if missing:
         raise InvalidInput(f"{what} lacks required key(s): {', '.join(missing)}")
     count = int(np.asarray(rows["person_id"]).reshape(-1).shape[0]) if np.asarray(rows["person_id"]).ndim == 1 else -1
@@ -44,7 +42,8 @@ def check_rows(rows: Mapping[str, np.ndarray], keypoints_body25: np.ndarray, wha
         raise InvalidInput(f"{what}: key 'person_id' must be 1-D, got shape {np.shape(rows['person_id'])}")
     if count == 0:
         raise InvalidInput(f"{what} is empty: no person-frame rows to fit")
-    for key, trailing in {**ROW_KEYS, **{k: v for k, v in OPTIONAL_ROW_KEYS.items() if k in rows}}.items():
+    for key in [*FIT_ROW_KEYS, *(k for k in OPTIONAL_ROW_KEYS if k in rows)]:
+        trailing = _trailing_shape(key)
         array = np.asarray(rows[key])
         if array.shape != (count, *trailing):
             want = "(" + ", ".join(["M", *map(str, trailing)]) + ")"
@@ -67,11 +66,7 @@ def check_rows(rows: Mapping[str, np.ndarray], keypoints_body25: np.ndarray, wha
     if not np.all(np.isfinite(keypoints)):
         raise InvalidInput(f"keypoints: key 'keypoints_body25' holds {int(np.sum(~np.isfinite(keypoints)))} "
                            "NaN or infinite value(s)")
-    person = np.asarray(rows["person_id"]).astype(np.int64)
-    frame = np.asarray(rows["frame_index"]).astype(np.int64)
-    order_ok = np.all((person[1:] > person[:-1]) | ((person[1:] == person[:-1]) & (frame[1:] > frame[:-1])))
-    if not order_ok:
-        raise InvalidInput(f"{what}: rows must be sorted by (person_id, frame_index) with no duplicate pair")
+    check_row_order(rows, "given to the fit", what)
     return count
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from mshot.rpc.convert import device_name, ref_from_proto
 from mshot.rpc.stage import StageRunner
 from mshot.v1 import multishot_pb2_grpc
@@ -12,8 +14,8 @@ SERVICE_NAME = "mshot.v1.Multishot"
 register = multishot_pb2_grpc.add_MultishotServicer_to_server
 
 
-def build_engine() -> MultishotEngine:
-    return MultishotEngine(MultishotSettings.from_env())
+def build_engine(env: Mapping[str, str] | None = None) -> MultishotEngine:
+    return MultishotEngine(MultishotSettings.from_env(env))
 
 
 class Servicer(multishot_pb2_grpc.MultishotServicer):

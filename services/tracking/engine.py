@@ -8,16 +8,18 @@ is imported instead of tracking (services/tracking/phalp/importer.py), checked a
 
 from __future__ import annotations
 
-import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from mshot.artifacts.tracklets import tracklet_counts
 from mshot.choices import TRACKING_BACKENDS
+from mshot.config import env_bool, env_choice, env_device, env_str
 from mshot.engine_run import EngineRun, ModelPool
 from mshot.errors import FailedPrecondition, InvalidInput
 from mshot.progress import Progress, scaled
+from mshot.video import VideoInfo
 
 BACKENDS = TRACKING_BACKENDS
 
@@ -31,14 +33,11 @@ class TrackingSettings:
     phalp_render: bool = False  # PHALP's own rendered video
 
     @classmethod
-    def from_env(cls) -> TrackingSettings:
-        settings = cls(os.environ.get("MSHOT_TRACKING_BACKEND", "auto") or "auto",
-                       os.environ.get("MSHOT_DEVICE", "auto") or "auto", os.environ.get("MSHOT_BODY_MODEL", ""),
-                       os.environ.get("MSHOT_PHALP_OPENGL", "osmesa") or "osmesa",
-                       os.environ.get("MSHOT_PHALP_RENDER", "") == "1")
-        if settings.backend not in BACKENDS:
-            raise FailedPrecondition(
-                f"MSHOT_TRACKING_BACKEND={settings.backend!r}: choose one of {', '.join(BACKENDS)}")
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TrackingSettings:
+        settings = cls(env_choice("MSHOT_TRACKING_BACKEND", BACKENDS, "auto", env), env_device(env),
+                       env_str("MSHOT_BODY_MODEL", "", env),
+                       env_choice("MSHOT_PHALP_OPENGL", ("osmesa", "egl"), "osmesa", env),
+                       env_bool("MSHOT_PHALP_RENDER", False, env))
         if not settings.body_model:
             raise FailedPrecondition("MSHOT_BODY_MODEL is not set: the tracker fits initial SMPL bodies and needs a "
                                      "body model file (SMPL .pkl/.npz)")
@@ -50,6 +49,7 @@ class TrackingOptions:
     backend: str = "auto"
     device: str = "auto"
     max_people: int = 0
+    video_info: VideoInfo | None = None  # the job's probe of the video (None: the backend probes it)
 
 
 def _resolve(backend: str) -> str:
@@ -120,5 +120,6 @@ class TrackingEngine:
         from services.tracking.cpu.backend import CpuTrackerOptions
 
         with self._pool("cpu", self.settings.device).borrow() as tracker:
-            counts = tracker.run(inputs["video"], out, CpuTrackerOptions(max_people=options.max_people), progress)
+            counts = tracker.run(inputs["video"], out, CpuTrackerOptions(max_people=options.max_people), progress,
+                                 options.video_info)
         return EngineRun({"tracklets": out}, {"backend": backend, **counts})

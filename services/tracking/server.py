@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from mshot.rpc.convert import device_name, optional_ref, ref_from_proto
 from mshot.rpc.stage import StageRunner
 from mshot.v1 import tracking_pb2_grpc
+from mshot.video import recorded_probe
 from services.options import check_tracking
 from services.tracking.engine import TrackingEngine, TrackingOptions, TrackingSettings
 
@@ -12,8 +15,8 @@ SERVICE_NAME = "mshot.v1.Tracking"
 register = tracking_pb2_grpc.add_TrackingServicer_to_server
 
 
-def build_engine() -> TrackingEngine:
-    return TrackingEngine(TrackingSettings.from_env())
+def build_engine(env: Mapping[str, str] | None = None) -> TrackingEngine:
+    return TrackingEngine(TrackingSettings.from_env(env))
 
 
 class Servicer(tracking_pb2_grpc.TrackingServicer):
@@ -27,5 +30,6 @@ class Servicer(tracking_pb2_grpc.TrackingServicer):
         if phalp_results is not None:  # imported (restricted unpickler) instead of tracking
             inputs["phalp_results"] = phalp_results
         options = TrackingOptions(backend=request.options.backend or "auto", device=device_name(request.options.device),
-                                  max_people=request.options.max_people)
+                                  max_people=request.options.max_people,
+                                  video_info=recorded_probe(self.runner.store, inputs["video"]))
         yield from self.runner.run(request.job_id, inputs, options, context)

@@ -5,7 +5,7 @@ predicted rows, initial 3D bodies. Offline, no GPU."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ from mshot.artifacts.tracklets import save_tracklets
 from mshot.geometry.camera import image_centre
 from mshot.progress import Progress, scaled
 from mshot.shots import detect_shots
-from mshot.video import iter_frames, probe_video
+from mshot.video import VideoInfo, iter_frames, probe_video, require_trackable
 from services.tracking.cpu.association import AssociationOptions, Associator, Track
 from services.tracking.cpu.detector import PeopleDetector, is_part_of_found
 from services.tracking.cpu.initial3d import default_focal, fit_initial_bodies
@@ -37,13 +37,18 @@ class CpuTracker:
         self.body_model = body_model
         self.detector = detector or PeopleDetector()
 
-    def run(self, video: Path, out: Path, options: CpuTrackerOptions, progress: Progress) -> dict:
-        info = probe_video(video)
+    def run(self, video: Path, out: Path, options: CpuTrackerOptions, progress: Progress,
+            info: VideoInfo | None = None) -> dict:
+        """`info`: the job's probe of `video` (probed here when None); the frames decoded here are the truth."""
+        info = info or probe_video(video)
+        require_trackable(video, info)
         progress(0.0, "detecting shot cuts")
         frame_shot = detect_shots(video, info.num_frames)
         associator = Associator(options.association)
         track_progress = scaled(progress, 0.02, 0.9)
-        for index, frame in iter_frames(video):
+        decoded = 0
+        for index, frame in iter_frames(video, stop=info.num_frames):
+            decoded = index + 1
             shot = int(frame_shot[index])
             expected = associator.predicted_boxes(index, shot, options.association.max_age)
             detections = self.detector.detect(frame, expected,
@@ -51,6 +56,8 @@ class CpuTracker:
             associator.update(index, shot, frame, detections)
             track_progress((index + 1) / info.num_frames, f"frame {index + 1}/{info.num_frames}: "
                                                            f"{len(detections.boxes_xyxy)} people")
+        if decoded < info.num_frames:  # the container promised more frames than it holds
+            info, frame_shot = replace(info, num_frames=decoded), frame_shot[:decoded]
         tracks = stitch_tracks(associator.confirmed_tracks(), options.stitch_max_distance)
         tracks = [t for t in tracks if len(t.observations) >= options.min_track_frames]
         tracks = drop_part_tracks(tracks, (info.height, info.width), self.detector, options.max_part_share)
