@@ -18,7 +18,7 @@ import torch
 from bench import metrics3d
 from bench.synth_multishot import FOCAL, HEIGHT, WIDTH, SynthOptions, generate
 from mshot.body.generate import write_generated_smpl_model
-from mshot.body.joint_maps import BODY25_TO_SMPLX45
+from mshot.body.joint_maps import body25_joints
 from mshot.body.model import BodyModel
 from mshot.geometry.camera import project
 from services.multishot.fit import FitOptions, fit_tracklets
@@ -31,7 +31,7 @@ def evaluate(model, data, orient, pose, betas, transl) -> dict:
     true = data["joints"]
     rows = data["tracklets"]
     segment = rows["person_id"] * 10_000 + rows["shot_id"]
-    px = project(pred[:, list(BODY25_TO_SMPLX45)], FOCAL, np.array([WIDTH / 2, HEIGHT / 2]))
+    px = project(body25_joints(pred), FOCAL, np.array([WIDTH / 2, HEIGHT / 2]))
     person_betas = [betas[rows["person_id"] == p] for p in np.unique(rows["person_id"])]
     return {
         "MPJPE mm": metrics3d.mpjpe_mm(pred[:, :24], true[:, :24]),

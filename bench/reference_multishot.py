@@ -15,7 +15,12 @@ Glue only; no reference code here. Conventions bridged (docs/conventions.md for 
   focal_length / 5000 when it loads them; we pass our focal as `--focal_length` and store cam_trans = transl *
   5000 / focal, so it loads exactly our initial translation (the file is thus an input for that focal, not 5000);
 - frames: every frame has a regressor estimate, so `valid` = 1 everywhere (frames without keypoints fall back on
-  the reference's own rule: torso points from `pred_torso`); `shot` holds our shot ids (the reference ignores it).
+  the reference's own rule: torso points from `pred_torso`); `shot` holds our shot ids (the reference ignores it);
+- MidHip: the keypoints both optimisers get put BODY_25 MidHip at the middle of the hips (as OpenPose does; ours
+  model it so, mshot.body.joint_maps.body25_joints), while the reference maps it to SMPL's pelvis joint
+  (BODY25_TO_SMPLX45, as SMPLify-X): each side fits with its own convention, and the glue check and the reference's
+  `pred_torso` (hips and shoulders only) use the reference's. The 3D figures score SMPL's 24 joints, the same for
+  both; the 2D figure projects BODY_25 points with our convention.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mshot.body.joint_maps import BODY25_TO_SMPLX45
+from mshot.body.joint_maps import body25_joints
 from mshot.geometry.camera import project
 from mshot.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 
@@ -94,7 +94,7 @@ def generate(model, options: SynthOptions = SynthOptions()) -> dict:
         joints = model(t(truth["global_orient"]), t(truth["body_pose"]), t(truth["betas"]),
                        t(truth["transl"])).joints.numpy()
     principal = np.array([WIDTH / 2, HEIGHT / 2])
-    clean = project(joints[:, list(BODY25_TO_SMPLX45)], FOCAL, principal)
+    clean = project(body25_joints(joints), FOCAL, principal)
     keypoints = np.concatenate([clean + rng.normal(scale=options.noise_px, size=clean.shape),
                                 rng.uniform(0.6, 1.0, size=(count, 25, 1))], axis=-1)
     keypoints[rng.random((count, 25)) < options.dropout] = 0

@@ -89,12 +89,14 @@ def stages_to_run(kept: dict[str, Path], rerun: str | None, dataset: bool) -> tu
 
 
 def body25_camera_joints(model, orient, pose, betas, transl) -> np.ndarray:
-    """(M, 13, 3) metres, camera frame: SMPL parameters -> the SCORED_JOINTS (via BODY25_TO_SMPLX45)."""
-    from mshot.body.joint_maps import BODY25_TO_SMPLX45
+    """(M, 13, 3) metres, camera frame: SMPL parameters -> the SCORED_JOINTS (via body25_joints: MidHip is the
+    middle of SMPL's hips, as in the ground truth, not SMPL's pelvis joint)."""
+    from mshot.body.joint_maps import body25_joints
 
-    index = [BODY25_TO_SMPLX45[j] for j in SCORED_JOINTS]
-    return np.concatenate([metrics3d.smpl_joints(model, orient[k:k + 2000], pose[k:k + 2000], betas[k:k + 2000],
-                                                 transl[k:k + 2000])[:, index] for k in range(0, len(orient), 2000)])
+    index = list(SCORED_JOINTS)
+    return np.concatenate([body25_joints(metrics3d.smpl_joints(model, orient[k:k + 2000], pose[k:k + 2000],
+                                                               betas[k:k + 2000], transl[k:k + 2000]))[:, index]
+                           for k in range(0, len(orient), 2000)])
 
 
 def fit_table(fits: dict, tracklets: dict) -> dict:

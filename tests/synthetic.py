@@ -13,7 +13,7 @@ from mshot.artifacts.fits import save_fits
 from mshot.artifacts.keypoints import save_keypoints
 from mshot.artifacts.masks import encode_mask
 from mshot.artifacts.tracklets import save_tracklets
-from mshot.body.joint_maps import BODY25_TO_SMPLX45
+from mshot.body.joint_maps import body25_joints
 from mshot.body.model import BodyModel
 from mshot.geometry.camera import intrinsics_matrix, project
 from mshot.store import sha256_file
@@ -83,7 +83,7 @@ def write_scene(folder: Path, model: BodyModel, gt: dict, renderer=None) -> dict
     for f in range(frames):
         writer.write(canvas[f])
     writer.release()
-    keypoints = np.concatenate([project(joints[:, BODY25_TO_SMPLX45], FOCAL, K[:2, 2]),
+    keypoints = np.concatenate([project(body25_joints(joints), FOCAL, K[:2, 2]),
                                 np.ones((count, 25, 1))], axis=-1).astype(np.float32)
     frame_shot = np.array([int(f >= frames // 2) for f in range(frames)], np.int32)
     tracklets = {
@@ -113,7 +113,7 @@ def write_scene(folder: Path, model: BodyModel, gt: dict, renderer=None) -> dict
 def projected_truth(model: BodyModel, gt: dict, rows) -> np.ndarray:
     """(N, 25, 2) pixels: the true BODY_25 joints of `rows` through the scene's camera (what the fit matched)."""
     _, joints = body_outputs(model, gt)
-    return project(joints[np.asarray(rows)][:, BODY25_TO_SMPLX45], FOCAL, np.array([WIDTH / 2, HEIGHT / 2]))
+    return project(body25_joints(joints[np.asarray(rows)]), FOCAL, np.array([WIDTH / 2, HEIGHT / 2]))
 
 
 def silhouette_iou(faces: np.ndarray, vertices_cam: np.ndarray, K: np.ndarray, mask: np.ndarray) -> float:

@@ -10,7 +10,7 @@ import smplx
 import torch
 
 from mshot.body.generate import REST_JOINTS, make_generated_smpl_arrays, write_generated_smpl_model
-from mshot.body.joint_maps import BODY25_NAMES, BODY25_TO_SMPLX45, SMPLX45_NAMES
+from mshot.body.joint_maps import BODY25_NAMES, BODY25_TO_SMPLX45, SMPLX45_NAMES, body25_joints
 from mshot.body.model import BodyModel
 from mshot.body.smpl_file import load_smpl_arrays
 from mshot.errors import InvalidInput, NotFound
@@ -154,9 +154,24 @@ def test_extra_joints_sit_at_their_body_parts(model_path):
     assert name["left_eye"][0] > 0 > name["right_eye"][0]  # the person's left is +x
 
 
-def test_body25_map_pairs_matching_names():
+def test_body25_map_pairs_matching_names_with_midhip_at_the_pelvis_as_smplify_x_does():
     expected = {"Nose": "nose", "RShoulder": "right_shoulder", "LWrist": "left_wrist", "MidHip": "pelvis",
                 "RKnee": "right_knee", "LAnkle": "left_ankle", "REye": "right_eye", "LEar": "left_ear",
                 "LBigToe": "left_big_toe", "RHeel": "right_heel", "Neck": "neck", "RHip": "right_hip"}
     for body25, smpl in expected.items():
         assert SMPLX45_NAMES[BODY25_TO_SMPLX45[BODY25_NAMES.index(body25)]] == smpl
+
+
+def test_body25_midhip_is_the_middle_of_smpls_hips_not_its_pelvis_and_other_points_are_copied():
+    joints = np.zeros((1, 45, 3))
+    joints[0, 0] = [0.0, 0.2, 3.0]  # pelvis, 9 cm above the hips' middle (y down)
+    joints[0, 1] = [0.1, 0.3, 3.0]  # left_hip
+    joints[0, 2] = [-0.1, 0.28, 3.2]  # right_hip
+    joints[0, 24] = [0.01, -0.4, 2.9]  # nose
+    points = body25_joints(joints)
+    assert points.shape == (1, 25, 3)
+    np.testing.assert_allclose(points[0, BODY25_NAMES.index("MidHip")], [0.0, 0.29, 3.1])
+    np.testing.assert_allclose(points[0, BODY25_NAMES.index("LHip")], [0.1, 0.3, 3.0])
+    np.testing.assert_allclose(points[0, BODY25_NAMES.index("Nose")], [0.01, -0.4, 2.9])
+    as_tensor = body25_joints(torch.tensor(joints, requires_grad=True))
+    np.testing.assert_allclose(as_tensor.detach().numpy(), points)

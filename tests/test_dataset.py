@@ -12,7 +12,7 @@ import pytest
 import torch
 from synthetic import body_outputs, ground_truth, projected_truth, silhouette_iou, write_scene
 
-from mshot.body.joint_maps import BODY25_TO_SMPLX45
+from mshot.body.joint_maps import body25_joints
 from mshot.errors import InvalidInput, NotFound
 from mshot.geometry.camera import project
 from services.dataset.engine import export_dataset, options_with
@@ -44,7 +44,7 @@ def test_humannerf_export_reprojects_the_fitted_joints_within_half_a_pixel(smpl_
     projected = []
     for f, j in zip(frames, joints, strict=True):
         E, K = np.array(metadata[f]["cam_extrinsics"]), np.array(metadata[f]["cam_intrinsics"])
-        cam = j[list(BODY25_TO_SMPLX45)] @ E[:3, :3].T + E[:3, 3]
+        cam = body25_joints(j) @ E[:3, :3].T + E[:3, 3]
         projected.append(project(cam, K[0, 0], K[:2, 2]))
     expected = projected_truth(smpl_model, gt, rows)
     assert np.abs(np.array(projected) - expected).max() < 0.5

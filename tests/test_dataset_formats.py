@@ -22,7 +22,7 @@ from dataset_readers import (
 from synthetic import projected_truth, silhouette_iou
 
 from mshot.artifacts.fits import load_fits, save_fits
-from mshot.body.joint_maps import BODY25_TO_SMPLX45
+from mshot.body.joint_maps import body25_joints
 from mshot.errors import FailedPrecondition
 from mshot.geometry.camera import project
 from services.dataset.engine import export_dataset, options_with
@@ -70,7 +70,7 @@ def test_rh_th_export_reprojects_the_fitted_joints_and_masks_match(smpl_model, d
         if fmt != "easymocap":  # the loader also reads vertices/{i}.npy: the same body in world coordinates
             np.testing.assert_allclose(frame["vertices"], vertices, atol=1e-4)
         expected = projected_truth(smpl_model, gt, [video_frame[frame["index"]]])[0]
-        assert np.abs(_pixels(joints[list(BODY25_TO_SMPLX45)], frame) - expected).max() < 0.5
+        assert np.abs(_pixels(body25_joints(joints), frame) - expected).max() < 0.5
     first = frames[0]
     camera_vertices = rh_th_body(smpl_model, first["params"])[0] @ first["R"].T + first["T"].reshape(3)
     assert silhouette_iou(smpl_model.faces, camera_vertices, first["K"], first["mask"]) > 0.98
@@ -103,7 +103,7 @@ def test_vid2avatar_bodies_project_onto_the_fitted_joints_through_its_normalised
         assert np.abs((vertices.max(0) + vertices.min(0)) / 2).max() < 1e-3 * frame["scale"]  # centred per frame
         camera = world @ frame["R"].T + frame["T"]
         expected = projected_truth(smpl_model, gt, [video_frame[frame["index"]]])[0]
-        pixels = project(camera[list(BODY25_TO_SMPLX45)], frame["K"][0, 0], frame["K"][:2, 2])
+        pixels = project(body25_joints(camera), frame["K"][0, 0], frame["K"][:2, 2])
         assert np.abs(pixels - expected).max() < 0.5
     camera_vertices = vertices @ frame["R"].T + frame["T"]
     assert silhouette_iou(smpl_model.faces, camera_vertices, frame["K"], frame["mask"]) > 0.98
@@ -148,7 +148,7 @@ def test_instantavatar_split_slices_match_their_poses_and_masks(smpl_model, data
             with torch.no_grad():
                 out = smpl_model(*(torch.tensor(data[k]) for k in ("global_orient", "body_pose", "betas", "transl")))
             K = data["K"]
-            projected = project(out.joints.numpy()[:, BODY25_TO_SMPLX45], K[0, 0], K[:2, 2])
+            projected = project(body25_joints(out.joints.numpy()), K[0, 0], K[:2, 2])
             assert np.abs(projected - projected_truth(smpl_model, gt, data["frame_index"])).max() < 0.5
             for n in (0, len(data["masks"]) - 1):  # the n-th image of the slice is the n-th pose row
                 mask = data["masks"][n] > 0.5

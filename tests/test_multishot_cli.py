@@ -7,7 +7,7 @@ import pytest
 from synthetic import body_outputs, ground_truth
 
 from mshot.body.generate import write_generated_smpl_model
-from mshot.body.joint_maps import BODY25_TO_SMPLX45
+from mshot.body.joint_maps import body25_joints
 from mshot.body.model import BodyModel
 from mshot.geometry.camera import project
 from mshot_main import main
@@ -29,7 +29,7 @@ def _reference_file(model_path, tmp_path, **overrides):
     gt = ground_truth(frames=12, persons=1)
     gt["transl"] = gt["transl"] * np.array([1, 1, 5000 / 300], np.float32)  # same image size at focal 5000
     _, joints = body_outputs(model, gt)
-    keypoints = np.concatenate([project(joints[:, list(BODY25_TO_SMPLX45)], 5000.0, np.array([160.0, 120.0])),
+    keypoints = np.concatenate([project(body25_joints(joints), 5000.0, np.array([160.0, 120.0])),
                                 np.ones((12, 25, 1))], axis=-1)
     rng = np.random.default_rng(0)
     data = {"pred_aa": np.concatenate([gt["global_orient"], gt["body_pose"] + rng.normal(scale=0.1, size=(12, 69))],

@@ -27,5 +27,28 @@ SMPLX_EXTRA_VERTEX_IDS = (332, 6260, 2800, 4071, 583, 3216, 3226, 3387, 6617, 66
                           2746, 2319, 2445, 2556, 2673, 6191, 5782, 5905, 6016, 6133)
 SMPLX45_NAMES = SMPL_JOINT_NAMES + SMPLX_EXTRA_NAMES
 
-# For each BODY_25 keypoint, the index into the 45 smplx joints (as SMPLify-X and the multishot reference use).
+# For each BODY_25 keypoint, the index into the 45 smplx joints as SMPLify-X and the multishot reference use it:
+# MidHip (8) -> SMPL's pelvis (0). Only the reference glue (bench/reference_multishot.py) keeps that convention;
+# everything of ours forms BODY_25 points with body25_joints.
 BODY25_TO_SMPLX45 = (24, 12, 17, 19, 21, 16, 18, 20, 0, 2, 5, 8, 1, 4, 7, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34)
+
+# Our model-side BODY_25 points: each is the midpoint of two of the 45 smplx joints, the same joint twice except
+# MidHip = midpoint of left_hip (1) and right_hip (2), where OpenPose, BlazePose (mshot/pose2d/blazepose.py) and
+# the rendered ground truth put it; SMPL's pelvis joint sits ~9 cm above that point.
+MIDHIP_BODY25 = BODY25_NAMES.index("MidHip")
+BODY25_JOINT_PAIRS = tuple((SMPL_JOINT_NAMES.index("left_hip"), SMPL_JOINT_NAMES.index("right_hip"))
+                           if k == MIDHIP_BODY25 else (j, j) for k, j in enumerate(BODY25_TO_SMPLX45))
+_FIRST, _SECOND = (list(side) for side in zip(*BODY25_JOINT_PAIRS, strict=True))
+
+
+def body25_joints(joints):
+    """(..., J, 3) smplx joints (J >= 35: the 24 SMPL joints, then the extra points in SMPLX_EXTRA_NAMES order),
+    numpy array or torch tensor, any unit -> (..., 25, 3) the BODY_25 points (BODY25_JOINT_PAIRS), same type and
+    unit; differentiable for tensors."""
+    return (joints[..., _FIRST, :] + joints[..., _SECOND, :]) / 2
+
+
+def body25_point_sources(moves_point):
+    """(..., J) bool per smplx point (e.g. which points a joint rotation moves) -> (..., 25) bool per BODY_25
+    point: true where either of its two source joints is."""
+    return moves_point[..., _FIRST] | moves_point[..., _SECOND]

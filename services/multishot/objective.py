@@ -8,7 +8,8 @@ translation follows from it (transl = pelvis - rest pelvis(betas)).
 
 Terms (weights in fit.FitOptions; forms in losses.py):
 - robust reprojection of the BODY_25 keypoints (Geman-McClure, squared confidences, data weight 1000 / image height;
-  neck and hips ignored as in SMPLify-X); keypoints whose residual is a gross outlier for their person can be gated;
+  neck and hips ignored as in SMPLify-X; the model's MidHip is the middle of SMPL's hips, not its pelvis joint:
+  mshot.body.joint_maps.body25_joints); keypoints whose residual is a gross outlier for their person can be gated;
 - GMM (or fallback) pose prior, elbow/knee bend prior, joint-angle limits (knees and elbows bend one way, the
   spine does not fold), shape prior towards the person's median initial betas;
 - BlazePose world landmarks (when the keypoints carry them): robust bone directions in the camera frame
@@ -34,7 +35,7 @@ import numpy as np
 import torch
 
 from mshot.body.blazepose_smpl import TORSO_BONES
-from mshot.body.joint_maps import BODY25_TO_SMPLX45
+from mshot.body.joint_maps import body25_joints, body25_point_sources
 from mshot.errors import InvalidInput
 from mshot.geometry.torch_ops import axis_angle_to_matrix, project
 from services.multishot import losses
@@ -106,7 +107,6 @@ class FitProblem:
         torso = np.zeros(25, dtype=np.float32)
         torso[list(TORSO_BODY25)] = 1.0
         self.torso_weights = tensor(torso)
-        self.body25_index = torch.as_tensor(BODY25_TO_SMPLX45, device=device)
 
         image_size = np.asarray(rows["image_size"], dtype=np.float64)
         height = image_size[0] if image_size.ndim == 1 else image_size[:, 0]
@@ -178,7 +178,7 @@ class FitProblem:
         grows with the fraction of the keypoints it moves that are unseen.
         """
         o = self.options
-        moves = self.model.body_joint_moves_point().cpu().numpy()[:, list(BODY25_TO_SMPLX45)]  # (23, 25)
+        moves = body25_point_sources(self.model.body_joint_moves_point().cpu().numpy())  # (23, 25)
         moves &= self.joint_weights.cpu().numpy()[None, :] > 0
         total = moves.sum(1)
         seen_fraction = (seen.astype(np.float32) @ moves.T.astype(np.float32)) / np.maximum(total, 1)  # (M, 23)
@@ -215,12 +215,12 @@ class FitProblem:
                       "upright": tensor(scene.upright), "near_ground": tensor(scene.near_ground)}
 
     def relative_joints(self, body: dict) -> torch.Tensor:
-        """(M, 25, 3) metres: the BODY_25 points of `body()` relative to the pelvis, in the body frame."""
-        return losses.root_relative_joints(body["points"][:, self.body25_index], body["pelvis"],
+        """(M, 25, 3) metres: the BODY_25 points of `body()` relative to the SMPL pelvis, in the body frame."""
+        return losses.root_relative_joints(body25_joints(body["points"]), body["pelvis"],
                                            body["rotations"][:, 0])
 
     def projected_body25(self, points: torch.Tensor) -> torch.Tensor:
-        return project(points[:, self.body25_index], self.focal, self.principal)
+        return project(body25_joints(points), self.focal, self.principal)
 
     def loss(self, stage: str, rho: float) -> torch.Tensor:
         """The objective of `stage` ('torso' or 'body') at the current parameters (a scalar)."""
