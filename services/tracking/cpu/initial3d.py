@@ -1,8 +1,10 @@
 """Initial 3D bodies for the CPU tracker: SMPL's root (orientation and translation) fitted to each row's
 torso keypoints, body pose at rest and mean shape - the multishot optimizer's first (torso) stage alone.
-The starting depth comes from the torso (neck to mid-hip) in pixels against the body model's, where both are
-seen: it holds for seated people and people cut off by the frame edge, whose box is not a standing body's
-height. Without a torso it comes from the box height (a 1.7 m body)."""
+The starting depth comes from the torso (neck to mid-hip) in pixels against the body model's (its BODY_25 Neck
+and MidHip, the middle of its hips), where both are seen: it holds for seated people and people cut off by the
+frame edge, whose box is not a standing body's height. Without a torso it comes from the box height (a 1.7 m
+body). The starting translation puts the model's MidHip on the mid-hip pixel's ray at that depth: SMPL's model
+origin is neither its pelvis (about 0.22 m above it) nor its MidHip, so translation is not the hips' position."""
 
 from __future__ import annotations
 
