@@ -1,9 +1,10 @@
 """Initial 3D bodies for the CPU tracker: SMPL's root (orientation and translation) fitted to each row's
 torso keypoints, body pose at rest and mean shape - the multishot optimizer's first (torso) stage alone.
-The starting depth comes from the torso (neck to mid-hip) in pixels against the body model's (FacingBody.torso_m),
-where both are seen: it holds for seated people and people cut off by the frame edge, whose box is not a standing
-body's height. Without a torso it comes from the box height (a 1.7 m body). The starting translation puts the model's MidHip on the mid-hip pixel's ray at that depth: SMPL's model
-origin is neither its pelvis (about 0.22 m above it) nor its MidHip, so translation is not the hips' position."""
+The starting depth comes from the torso (neck to mid-hip) in pixels against the body model's
+(FacingBody.torso_m), where both are seen: it holds for seated people and people cut off by the frame edge,
+whose box is not a standing body's height. Without a torso it comes from the box height (a 1.7 m body).
+The starting translation puts the model's MidHip on the mid-hip pixel's ray at that depth: SMPL's model origin
+is neither its pelvis (about 0.22 m above it) nor its MidHip, so the translation is not the hips' position."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def initial_depth(rows: dict, keypoints: np.ndarray, torso_m: float) -> np.ndarr
     return np.where(seen, rows["focal_px"] * torso_m / np.maximum(torso_px, TORSO_MIN_PX), from_box)
 
 
-def initial_root_guess(rows: dict, keypoints: np.ndarray, rest: "FacingBody") -> tuple[np.ndarray, np.ndarray]:
+def initial_root_guess(rows: dict, keypoints: np.ndarray, rest: FacingBody) -> tuple[np.ndarray, np.ndarray]:
     """(M, 3) axis-angle facing the camera upright, (M, 3) translation (metres, camera frame) that puts the
     model's MidHip at initial_depth on the ray of the mid-hip pixel (the box's lower middle without one)."""
     box = rows["bbox_xyxy"]
