@@ -1,13 +1,15 @@
 """The CPU tracker's starting depth (services/tracking/cpu/initial3d.py) against hand-computed values: from the
 torso where neck and mid-hip are seen (a seated or cut-off person's box says nothing about their size), from the
-box height (1.7 m) otherwise; and the generated body model's torso length."""
+box height (1.7 m) otherwise; the generated body model's torso (pelvis to neck joint) and
+MidHip when facing the camera; and the initial translation putting that MidHip on the mid-hip pixel's ray."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from services.tracking.cpu.initial3d import initial_depth, model_torso_m
+from mshot.body.joint_maps import body25_joints
+from services.tracking.cpu.initial3d import facing_body, initial_depth, initial_root_guess
 
 
 def _rows_and_keypoints(neck, mid_hip, confidence):
@@ -30,5 +32,26 @@ def test_without_a_confident_torso_depth_comes_from_the_box_height():
     np.testing.assert_allclose(initial_depth(rows, keypoints, 0.5), 1000 * 1.7 / 400)
 
 
-def test_generated_model_torso_is_half_a_metre(smpl_model):
-    assert model_torso_m(smpl_model) == pytest.approx(0.5, abs=0.01)
+def test_generated_model_torso_runs_from_the_pelvis_to_the_neck_joint(smpl_model):
+    """Generator skeleton (relative to the pelvis): neck joint (0, 0.50, -0.01)."""
+    assert facing_body(smpl_model).torso_m == pytest.approx(0.50, abs=0.01)
+
+
+def test_facing_body_mid_hip_is_off_the_origin_like_smpl(smpl_model):
+    """Rest pelvis (0.003, -0.22, 0.03) stays put under global_orient (about the pelvis); the hips' middle is
+    0.09 m below it in the body, so 0.09 m lower in the image once turned upright (camera y down)."""
+    np.testing.assert_allclose(facing_body(smpl_model).mid_hip_m, [0.003, -0.13, 0.035], atol=0.01)
+
+
+def test_initial_translation_puts_the_model_mid_hip_on_the_mid_hip_ray(smpl_model):
+    import torch
+
+    rows, keypoints = _rows_and_keypoints((420, 140), (420, 340), 0.9)  # 200 px torso
+    rows["principal_px"] = np.array([[320.0, 240.0]] * 2)
+    rest = facing_body(smpl_model)
+    orient, transl = initial_root_guess(rows, keypoints, rest)
+    with torch.no_grad():
+        joints = smpl_model(torch.tensor(orient), torch.zeros(2, 69), torch.zeros(2, 10), torch.tensor(transl)).joints
+    depth = 1000 * rest.torso_m / 200  # about 2.95 m
+    expected = [100 * depth / 1000, 100 * depth / 1000, depth]  # 100 px right of and below the principal point
+    np.testing.assert_allclose(body25_joints(joints.numpy())[:, 8], [expected] * 2, atol=1e-4)
