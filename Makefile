@@ -34,7 +34,7 @@ proto: $(STAMP)
 GENERATED_MODEL := data/models/generated_smpl_neutral.pkl
 BODY_MODEL ?= $(if $(MSHOT_BODY_MODEL),$(MSHOT_BODY_MODEL),$(GENERATED_MODEL))
 
-$(GENERATED_MODEL): | $(STAMP)
+$(GENERATED_MODEL): mshot/body/generate.py | $(STAMP)
 	$(BIN)/mshot body make-model --out $@
 
 # The sample video: three shots cut from OpenCV's vtest.avi (real pedestrians), fetched from Debian's opencv-doc.
