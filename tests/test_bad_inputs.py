@@ -200,8 +200,10 @@ def _import_phalp(w, data: bytes):
 def _fit_text_file(w):
     path = w.tmp / "notes.npz"
     path.write_text("just some text, not arrays\n")
-    return _cli(["fit", str(path), "--body-model", "data/models/generated_smpl_neutral.pkl",
-                 "--out", str(w.tmp / "fit.npz")])
+    from mshot.body.generate import write_generated_smpl_model
+
+    model = write_generated_smpl_model(w.tmp / "model.npz")  # a body model that exists: the tracklets are at fault
+    return _cli(["fit", str(path), "--body-model", str(model), "--out", str(w.tmp / "fit.npz")])
 
 
 BYTEARRAY_3GB = (b"\x80\x04\x8c\x08builtins\x94\x8c\tbytearray\x94\x93\x94\x8a\x05"
