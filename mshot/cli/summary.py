@@ -100,6 +100,6 @@ def _dataset_lines(report: dict) -> list[str]:
 
 def _files(out: Path, paths: dict[str, Path]) -> list[str]:
     """What the result folder holds, relative to it: fetched artifacts, the dataset folder, overlay, log."""
-    names = sorted(str(p.relative_to(out)) for p in paths.values() if p.is_relative_to(out))
-    names += [name for name in ("dataset/", "mshot.log") if (out / name).exists()]
-    return names
+    names = sorted(str(p.relative_to(out)) + ("/" if p.is_dir() else "") for p in paths.values()
+                   if p.is_relative_to(out))
+    return names + [name for name in ("mshot.log",) if (out / name).exists() and name not in names]
