@@ -24,7 +24,6 @@ DIRECT = {0: 0, 2: 12, 3: 14, 4: 16, 5: 11, 6: 13, 7: 15, 9: 24, 10: 26, 11: 28,
           15: 5, 16: 2, 17: 8, 18: 7, 19: 31, 21: 29, 22: 32, 24: 30}
 MIDPOINTS = {1: (11, 12), 8: (23, 24)}
 SMALL_TOES = {20: 31, 23: 32}
-SYNTHESIZED_BODY25 = (1, 8, 20, 23)
 
 
 def blazepose_to_body25(landmarks_px: np.ndarray, visibility: np.ndarray) -> np.ndarray:
