@@ -7,7 +7,7 @@ skinning of those vertices alone. Evaluating just these is exact (same numbers a
 and costs a small fraction of a full 6890-vertex forward/backward, which is what makes whole-tracklet fitting fast.
 
 Output order follows smplx's SMPL joints: 24 skeleton joints, then the selected vertices in the order given
-(for `SMPLX_EXTRA_VERTEX_NAMES`: smplx joints 24..34). Metres; joints = J(pose, betas) + transl.
+(for `BODY25_EXTRA_VERTEX_IDS`: smplx joints 24..34). Metres; joints = J(pose, betas) + transl.
 """
 
 from __future__ import annotations
@@ -15,18 +15,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from mshot.body.joint_maps import SMPLX_EXTRA_VERTEX_IDS
 from mshot.geometry.torch_ops import axis_angle_to_matrix
 
-# smplx's extra SMPL joints 24..34 (the ones BODY_25 uses), in smplx order.
-SMPLX_EXTRA_VERTEX_NAMES = ("nose", "reye", "leye", "rear", "lear",
-                            "LBigToe", "LSmallToe", "LHeel", "RBigToe", "RSmallToe", "RHeel")
-
-
-def smplx_extra_vertex_ids() -> np.ndarray:
-    """Vertex ids (11,) of smplx joints 24..34 on the 6890-vertex SMPL mesh (smplx's own table)."""
-    from smplx.vertex_ids import vertex_ids
-
-    return np.array([vertex_ids["smplh"][name] for name in SMPLX_EXTRA_VERTEX_NAMES], dtype=np.int64)
+# Vertex ids (11,) of smplx's extra SMPL joints 24..34 (the ones BODY_25 uses: face and feet), in smplx order.
+BODY25_EXTRA_VERTEX_IDS = np.array(SMPLX_EXTRA_VERTEX_IDS[:11], dtype=np.int64)
 
 
 class SparseSmplJoints(torch.nn.Module):
@@ -77,9 +70,9 @@ class SparseSmplJoints(torch.nn.Module):
             posedirs = posedirs.reshape(posedirs.shape[0], -1, 3).transpose(1, 2, 0)
         selector = getattr(source, "vertex_joint_selector", None)
         if selector is not None and hasattr(selector, "extra_joints_idxs"):
-            ids = selector.extra_joints_idxs.detach().cpu().numpy()[: len(SMPLX_EXTRA_VERTEX_NAMES)]
+            ids = selector.extra_joints_idxs.detach().cpu().numpy()[: len(BODY25_EXTRA_VERTEX_IDS)]
         else:
-            ids = smplx_extra_vertex_ids()
+            ids = BODY25_EXTRA_VERTEX_IDS
         return cls(v_template, array("shapedirs"), posedirs, array("J_regressor"), array("parents"),
                    array("lbs_weights"), ids, num_betas=num_betas)
 
