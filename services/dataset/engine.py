@@ -30,7 +30,7 @@ from services.dataset import previews
 from services.dataset.cameras import camera_matrices, shared_intrinsics
 from services.dataset.formats import ANIMATION_FORMATS, FORMATS, check_known, skip_reason
 from services.dataset.person import export_person, gate
-from services.dataset.selection import SelectionOptions, diverse_subset, gate_rows, split_validation
+from services.dataset.selection import SelectionOptions, diverse_subset, gate_rows, silhouette_reasons, split_validation
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,7 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
                 K = camera_matrices(fits, [row])[0]
                 silhouette, _ = renderer.render(vertices(int(row)), K)
                 mask = decode_mask(str(tracklets["mask_rle"][row]), height, width)
-                iou = (silhouette & mask).sum() / max((silhouette | mask).sum(), 1)
-                if iou < sel.min_silhouette_iou:
-                    reasons[int(row)].append(f"silhouette: SMPL silhouette IoU {iou:.2f} (< {sel.min_silhouette_iou})")
+                reasons[int(row)] += silhouette_reasons(silhouette, mask, sel)
         passing = np.array([r for r in rows if not reasons[int(r)]], dtype=int)
         features = np.column_stack([fits["body_pose"][passing], 2 * fits["global_orient"][passing]]) if len(
             passing) else np.zeros((0, 72))

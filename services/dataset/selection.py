@@ -22,6 +22,7 @@ class SelectionOptions:
     max_overlap: float = 0.2  # fraction of the person's mask covered by other people's masks (boxes if no mask)
     max_reproj_px: float = 20.0
     min_silhouette_iou: float = 0.3  # rendered SMPL silhouette vs the instance mask (when the mask is a segmentation)
+    min_body_in_mask: float = 0.85  # share of the rendered SMPL silhouette inside the instance mask (same condition)
     max_jump_m: float = 0.5  # body translation change between consecutive frames of a shot
     target_frames: int = 100
     val_fraction: float = 0.1
@@ -29,8 +30,8 @@ class SelectionOptions:
 
 def gate_rows(rows: np.ndarray, tracklets: dict, keypoints: np.ndarray, fits: dict,
               options: SelectionOptions) -> dict[int, list[str]]:
-    """Reasons each row (index into the artifacts) fails, without the silhouette gate; [] = passes.
-    Each reason reads "<gate>: <detail>"."""
+    """Reasons each row (index into the artifacts) fails, without the silhouette gates (silhouette_reasons);
+    [] = passes. Each reason reads "<gate>: <detail>"."""
     height, width = (int(v) for v in tracklets["image_size"])
     reasons: dict[int, list[str]] = {}
     frames = tracklets["frame_index"]
@@ -62,6 +63,23 @@ def gate_rows(rows: np.ndarray, tracklets: dict, keypoints: np.ndarray, fits: di
         reasons[int(row)] = why
     _temporal_jumps(rows, tracklets, fits, options, reasons)
     return reasons
+
+
+def silhouette_reasons(silhouette: np.ndarray, mask: np.ndarray, options: SelectionOptions) -> list[str]:
+    """Body/mask agreement of one frame: the fitted body's rendered silhouette (H, W) bool against the person's
+    instance mask (H, W) bool. IoU says whether they are the same region; the share of the silhouette inside the
+    mask says whether the body lands on the person (a limb of the fit off the person, or a mask missing a limb,
+    lowers it; a mask looser than the body, as segmenters give for clothed people, does not). [] = passes."""
+    both = float((silhouette & mask).sum())
+    iou = both / max(float((silhouette | mask).sum()), 1.0)
+    inside = both / max(float(silhouette.sum()), 1.0)
+    why = []
+    if iou < options.min_silhouette_iou:
+        why.append(f"silhouette: SMPL silhouette IoU {iou:.2f} (< {options.min_silhouette_iou})")
+    if inside < options.min_body_in_mask:
+        why.append(f"body in mask: {inside:.0%} of the SMPL silhouette inside the mask "
+                   f"(< {options.min_body_in_mask:.0%})")
+    return why
 
 
 def _overlap(row, others, tracklets, height, width) -> float:
