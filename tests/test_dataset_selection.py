@@ -23,7 +23,7 @@ def test_body_with_a_fifth_outside_the_mask_is_rejected_by_the_body_in_mask_gate
     body = _block(slice(0, 10), slice(0, 10))  # 100 px
     mask = _block(slice(0, 10), slice(0, 8))  # holds 80 of them: 80 % inside, IoU 80 / 100 = 0.8
     assert silhouette_reasons(body, mask, SelectionOptions()) == [
-        "body in mask: 80% of the SMPL silhouette inside the mask (< 85%)"]
+        "body in mask: 80.0% of the SMPL silhouette inside the mask (< 85%)"]
 
 
 def test_mask_looser_than_the_body_passes_both_gates():

@@ -77,7 +77,7 @@ def silhouette_reasons(silhouette: np.ndarray, mask: np.ndarray, options: Select
     if iou < options.min_silhouette_iou:
         why.append(f"silhouette: SMPL silhouette IoU {iou:.2f} (< {options.min_silhouette_iou})")
     if inside < options.min_body_in_mask:
-        why.append(f"body in mask: {inside:.0%} of the SMPL silhouette inside the mask "
+        why.append(f"body in mask: {inside:.1%} of the SMPL silhouette inside the mask "
                    f"(< {options.min_body_in_mask:.0%})")
     return why
 
