@@ -1,42 +1,14 @@
-"""The fitted bodies of an export's rows, each made once and shared by the selection gates, the formats, the
-motion files and the previews: the SMPL vertices (posed in batches) and the render (silhouette and shading)."""
+"""Each export row's fitted body rendered once, shared by the silhouette gate and the previews."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
+from mshot.body.posed import FittedMeshes
 from mshot.render import MeshRenderer, overlay
 from services.dataset.cameras import camera_matrices
-
-BATCH_ROWS = 64  # rows posed per body-model call (one call per row costs ~30x more per row)
-
-
-class FittedMeshes:
-    """`meshes(row)` -> (V, 3) float32 vertices, metres, camera frame, of the row's fitted SMPL body. The first
-    call poses every fitted (valid) row in batches; a row that is not fitted is posed on its own when asked for."""
-
-    def __init__(self, body_model, fits: dict, betas: np.ndarray):
-        self.body_model, self.fits, self.betas = body_model, fits, betas
-        self._vertices: dict[int, np.ndarray] = {}
-
-    def __call__(self, row: int) -> np.ndarray:
-        row = int(row)
-        if not self._vertices:
-            self._pose(np.flatnonzero(self.fits["valid"]))
-        if row not in self._vertices:
-            self._pose(np.array([row]))
-        return self._vertices[row]
-
-    def _pose(self, rows: np.ndarray) -> None:
-        for start in range(0, len(rows), BATCH_ROWS):
-            batch = rows[start:start + BATCH_ROWS]
-            arrays = (self.fits["global_orient"], self.fits["body_pose"], self.betas, self.fits["transl"])
-            with torch.no_grad():
-                out = self.body_model(*(torch.tensor(np.asarray(a)[batch], dtype=torch.float32) for a in arrays))
-            self._vertices.update(zip(batch.tolist(), out.vertices.numpy(), strict=True))
 
 
 @dataclass(frozen=True)

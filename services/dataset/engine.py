@@ -19,6 +19,7 @@ from mshot.artifacts.fits import load_fits, row_betas
 from mshot.artifacts.keypoints import check_aligned, load_keypoints
 from mshot.artifacts.masks import decode_mask
 from mshot.artifacts.tracklets import load_tracklets
+from mshot.body.posed import FittedMeshes
 from mshot.config import env_str
 from mshot.engine_run import EngineRun
 from mshot.errors import FailedPrecondition, InvalidInput, NotFound
@@ -26,7 +27,7 @@ from mshot.progress import Progress, no_progress
 from mshot.render import MeshRenderer
 from mshot.video import iter_frames
 from services.dataset import previews
-from services.dataset.bodies import FittedMeshes, RowRenders
+from services.dataset.bodies import RowRenders
 from services.dataset.cameras import shared_intrinsics
 from services.dataset.formats import ANIMATION_FORMATS, FORMATS, check_known, skip_reason
 from services.dataset.person import export_person, gate
@@ -86,7 +87,7 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
     sel = options.selection
     betas = row_betas(fits)
     renderer = MeshRenderer(width, height, body_model.faces)
-    meshes = FittedMeshes(body_model, fits, betas)
+    meshes = FittedMeshes(body_model, fits)
     renders = RowRenders(renderer, meshes, fits)
     real_masks = str(tracklets["mask_source"]) in ("segmentation", "phalp")
     verdicts: dict[int, dict] = {}

@@ -25,7 +25,7 @@ def gate(reason: str) -> str:
 
 
 def export_person(person, v, frames, tracklets, keypoints, fits, betas, out, options, renders, meshes, body_model):
-    """`renders`, `meshes`: bodies.RowRenders and bodies.FittedMeshes of the export (each row's made once)."""
+    """`renders`, `meshes`: bodies.RowRenders and mshot.body.posed.FittedMeshes of the export (each row's made once)."""
     image_size = tuple(int(x) for x in tracklets["image_size"])
     folder = out / f"person_{person:03d}"
     chosen = np.sort(np.concatenate([v["train"], v["val"]]))
