@@ -29,7 +29,7 @@ class MeshRenderer:
         positions = np.asarray(vertices, np.float64) @ OPENCV_TO_OPENGL.T
         material = pyrender.MetallicRoughnessMaterial(baseColorFactor=(*colour, 1.0), metallicFactor=0.1)
         primitive = pyrender.Primitive(positions=positions.astype(np.float32),
-                                       normals=self.vertex_normals(positions).astype(np.float32),
+                                       normals=self._normals(positions).astype(np.float32),
                                        indices=self.faces, material=material, mode=pyrender.constants.GLTF.TRIANGLES)
         scene = pyrender.Scene(bg_color=(0, 0, 0, 0), ambient_light=(0.4, 0.4, 0.4))
         scene.add(pyrender.Mesh(primitives=[primitive]))
@@ -39,21 +39,26 @@ class MeshRenderer:
         colour_image, depth = self.renderer.render(scene)
         return depth > 0, colour_image[..., :3]
 
-    def vertex_normals(self, positions: np.ndarray) -> np.ndarray:
-        """(V, 3) unit normals, each the area-weighted mean of its faces' normals (smooth shading); a vertex of no
-        face gets (0, 0, 0)."""
-        corners = positions[self.faces]  # (F, 3, 3)
-        face_normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])  # length = 2 area
+    def _normals(self, positions: np.ndarray) -> np.ndarray:
         if self._vertex_faces is None or self._vertex_faces.shape[0] != len(positions):
-            self._vertex_faces = _vertex_face_incidence(self.faces, len(positions))
-        normals = self._vertex_faces @ face_normals
-        return normals / np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+            self._vertex_faces = vertex_face_incidence(self.faces, len(positions))
+        return vertex_normals(positions, self.faces, self._vertex_faces)
 
     def close(self) -> None:
         self.renderer.delete()
 
 
-def _vertex_face_incidence(faces: np.ndarray, vertex_count: int) -> scipy.sparse.csr_matrix:
+def vertex_normals(positions: np.ndarray, faces: np.ndarray, vertex_faces: scipy.sparse.csr_matrix) -> np.ndarray:
+    """(V, 3) unit normals of a mesh (V, 3) with faces (F, 3) (counter-clockwise = front), each the area-weighted
+    mean of its faces' normals (smooth shading); `vertex_faces` = vertex_face_incidence(faces, V). A vertex of no
+    face gets (0, 0, 0)."""
+    corners = positions[faces]  # (F, 3, 3)
+    face_normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])  # length = 2 area
+    normals = vertex_faces @ face_normals
+    return normals / np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+
+
+def vertex_face_incidence(faces: np.ndarray, vertex_count: int) -> scipy.sparse.csr_matrix:
     """(V, F) sparse, 1 where a vertex is a corner of a face."""
     columns = np.repeat(np.arange(len(faces)), 3)
     return scipy.sparse.csr_matrix((np.ones(faces.size), (faces.reshape(-1), columns)),
