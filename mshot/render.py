@@ -13,7 +13,8 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
 
 
 class MeshRenderer:
-    """render(vertices (V,3) metres camera frame, K (3,3)) -> (mask (H,W) bool, colour (H,W,3) uint8)."""
+    """render(vertices (V,3) metres camera frame, K (3,3)) -> (mask (H,W) bool, colour (H,W,3) uint8 RGB);
+    render_many for several bodies seen by one camera (one pass, each pixel showing the nearest body)."""
 
     def __init__(self, width: int, height: int, faces: np.ndarray):
         import pyrender
@@ -25,14 +26,19 @@ class MeshRenderer:
         self.renderer = pyrender.OffscreenRenderer(width, height)
 
     def render(self, vertices: np.ndarray, K: np.ndarray, colour=(0.35, 0.65, 0.95)) -> tuple[np.ndarray, np.ndarray]:
+        return self.render_many([(vertices, colour)], K)
+
+    def render_many(self, bodies: list[tuple[np.ndarray, tuple]], K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """bodies: (vertices (V, 3) metres camera frame, colour RGB 0..1) each -> (mask, colour) as `render`."""
         pyrender = self.pyrender
-        positions = np.asarray(vertices, np.float64) @ OPENCV_TO_OPENGL.T
-        material = pyrender.MetallicRoughnessMaterial(baseColorFactor=(*colour, 1.0), metallicFactor=0.1)
-        primitive = pyrender.Primitive(positions=positions.astype(np.float32),
-                                       normals=self._normals(positions).astype(np.float32),
-                                       indices=self.faces, material=material, mode=pyrender.constants.GLTF.TRIANGLES)
         scene = pyrender.Scene(bg_color=(0, 0, 0, 0), ambient_light=(0.4, 0.4, 0.4))
-        scene.add(pyrender.Mesh(primitives=[primitive]))
+        for vertices, colour in bodies:
+            positions = np.asarray(vertices, np.float64) @ OPENCV_TO_OPENGL.T
+            material = pyrender.MetallicRoughnessMaterial(baseColorFactor=(*colour, 1.0), metallicFactor=0.1)
+            primitive = pyrender.Primitive(positions=positions.astype(np.float32),
+                                           normals=self._normals(positions).astype(np.float32), indices=self.faces,
+                                           material=material, mode=pyrender.constants.GLTF.TRIANGLES)
+            scene.add(pyrender.Mesh(primitives=[primitive]))
         camera = pyrender.IntrinsicsCamera(fx=K[0, 0], fy=K[1, 1], cx=K[0, 2], cy=K[1, 2], znear=0.05, zfar=500.0)
         scene.add(camera, pose=np.eye(4))
         scene.add(pyrender.DirectionalLight(intensity=3.0), pose=np.eye(4))

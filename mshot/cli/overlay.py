@@ -70,15 +70,17 @@ def write_overlay(video: Path, tracklets: dict, fits: dict | None, body_model, o
 
 def _draw_bodies(image: np.ndarray, rows: list[int], fits: dict, meshes: FittedMeshes, renderer,
                  scale: float) -> np.ndarray:
-    """The fitted meshes of the frame's valid rows, farthest first, blended over the image."""
+    """The fitted meshes of the frame's valid rows blended over the image: the rows seen with the same intrinsics
+    (as a rule all of them) in one render, where the nearest body covers the others."""
     from mshot.render import overlay
 
-    fitted = [r for r in rows if bool(fits["valid"][r])]
-    for k in np.argsort([-fits["transl"][r][2] for r in fitted]):
-        row = fitted[k]
-        K = scaled_intrinsics(float(fits["focal_px"][row]), fits["principal_px"][row], scale)
-        colour = person_colour_rgb(int(fits["person_id"][row])) / 255.0
-        mask, colour_image = renderer.render(meshes(row), K, colour=tuple(colour))
+    cameras: dict[tuple[float, float, float], list[int]] = {}
+    for row in (r for r in rows if bool(fits["valid"][r])):
+        cameras.setdefault((float(fits["focal_px"][row]), *map(float, fits["principal_px"][row])), []).append(row)
+    for (focal, cx, cy), group in cameras.items():
+        K = scaled_intrinsics(focal, np.array([cx, cy]), scale)
+        bodies = [(meshes(row), tuple(person_colour_rgb(int(fits["person_id"][row])) / 255.0)) for row in group]
+        mask, colour_image = renderer.render_many(bodies, K)
         image = overlay(image, mask, colour_image)
     return image
 
