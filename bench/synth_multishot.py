@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from mshot.body.joint_maps import body25_joints
-from mshot.geometry.camera import project
+from mshot.geometry.camera import SMPL_FACING_CAMERA, project
 from mshot.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 
 HEIGHT, WIDTH = 720, 1280
@@ -76,7 +76,7 @@ def generate(model, options: SynthOptions = SynthOptions()) -> dict:
             frames = np.flatnonzero(shot == s)
             for f in frames:
                 body_R = axis_angle_to_matrix(np.array([0.0, heading[f], 0.0]))
-                flip = axis_angle_to_matrix(np.array([np.pi, 0.0, 0.0]))  # SMPL y-up -> camera y-down
+                flip = axis_angle_to_matrix(SMPL_FACING_CAMERA)  # SMPL y-up -> camera y-down
                 orient = matrix_to_axis_angle(cam_R @ flip @ body_R)
                 offset = cam_R @ (flip @ (world_pos[f] - world_pos[frames[0]]))
                 rows["person_id"].append(p)

@@ -18,13 +18,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import grpc
 
 from mshot.backoff import Backoff
 from mshot.config import OrchestratorConfig
 from mshot.errors import Cancelled, MshotError, ResourceExhausted
-from mshot.rpc.errors import error_from_rpc
+from mshot.rpc.errors import error_for_code
 from mshot.v1 import pipeline_pb2
 from orchestrator.graph import StageSpec, available_artifacts
 from orchestrator.jobs import JobBook
@@ -33,6 +34,18 @@ from orchestrator.stage_queue import StageQueue, Ticket
 log = logging.getLogger("mshot.runner")
 
 RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
+@dataclass(frozen=True)
+class CallFailure:
+    """How one call of a stage ended without a result: the gRPC status and its details."""
+
+    code: grpc.StatusCode
+    details: str
+
+    @classmethod
+    def from_rpc(cls, exc: grpc.RpcError) -> CallFailure:
+        return cls(exc.code(), exc.details())
 
 
 class JobControl:
@@ -80,7 +93,7 @@ class StageCall:
             if self.control.cancelled.wait(delay):
                 raise Cancelled("cancelled by request")
 
-    def _attempt(self, ticket: Ticket) -> grpc.RpcError | None:
+    def _attempt(self, ticket: Ticket) -> CallFailure | None:
         """Call until the stage accepts (a busy refusal waits for the next turn in the queue); None when the stage
         is done, else the error that ended the call."""
         while True:
@@ -91,33 +104,37 @@ class StageCall:
                 raise
             self.attempt += 1
             try:
-                self._call(ticket)
-                return None
+                if self._call(ticket):
+                    return None
+                # a stream that closed without a result is treated as the stage being unavailable
+                return CallFailure(grpc.StatusCode.UNAVAILABLE,
+                                   f"{self.spec.name} stage closed its stream without a result")
             except grpc.RpcError as exc:
                 busy = exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and not ticket.admitted
                 if not busy or self.control.cancelled.is_set():
-                    return exc
+                    return CallFailure.from_rpc(exc)
             self.attempt -= 1  # a refusal is not an attempt
             self.queue.refused(ticket)
             self._set_state(pipeline_pb2.STAGE_STATE_PENDING, f"queued: the {self.spec.name} stage is busy "
                             f"({self.queue.position(ticket)} ahead, waited {ticket.waited_s:.0f} s)")
 
-    def _failed(self, exc: grpc.RpcError, failing_for_s: float, retry: Backoff) -> float:
+    def _failed(self, failure: CallFailure, failing_for_s: float, retry: Backoff) -> float:
         """Record a failed call; the delay before retrying it, or raise the job's error when it is not retried."""
-        error = error_from_rpc(exc, f"{self.spec.name} stage")
+        error = error_for_code(failure.code, f"{self.spec.name} stage: {failure.details}")
         log.warning("stage call failed: %s", error.message,
-                    extra={"stage": self.spec.name, "attempt": self.attempt, "status": exc.code().name})
-        if exc.code() not in RETRYABLE or failing_for_s >= self.config.retry_window_s:
+                    extra={"stage": self.spec.name, "attempt": self.attempt, "status": failure.code.name})
+        if failure.code not in RETRYABLE or failing_for_s >= self.config.retry_window_s:
             window = f" (still failing after {failing_for_s:.0f} s, MSHOT_STAGE_RETRY_WINDOW_S)" \
-                if exc.code() in RETRYABLE else ""
-            self._set_state(pipeline_pb2.STAGE_STATE_FAILED, f"{exc.code().name}: {exc.details()}{window}")
-            raise error from None
+                if failure.code in RETRYABLE else ""
+            self._set_state(pipeline_pb2.STAGE_STATE_FAILED, f"{failure.code.name}: {failure.details}{window}")
+            raise error
         delay = retry.next_delay()
         self._set_state(pipeline_pb2.STAGE_STATE_PENDING,
-                        f"attempt {self.attempt} failed ({exc.code().name}); retrying in {delay:.1f} s")
+                        f"attempt {self.attempt} failed ({failure.code.name}); retrying in {delay:.1f} s")
         return delay
 
-    def _call(self, ticket: Ticket) -> None:
+    def _call(self, ticket: Ticket) -> bool:
+        """One call of the stage: True when it returned its result, False when its stream closed without one."""
         job = self.book.get(self.job_id)
         request = self.spec.build_request(self.job_id, available_artifacts(job), job.options)
         stub = self.spec.stub(self.channel)
@@ -134,13 +151,13 @@ class StageCall:
                     self._progress(event.progress)
                 elif event.HasField("result"):
                     self._done(event.result)
-                    return
+                    return True
         finally:
             with self.control.lock:
                 self.control.calls.discard(call)
             if ticket.admitted:
                 self.queue.finished()
-        raise _EndedWithoutResult(self.spec.name)
+        return False
 
     def _admitted(self, ticket: Ticket) -> None:
         waited = ticket.waited_s
@@ -190,19 +207,6 @@ def set_stage_state(book: JobBook, job_id: str, stage: str, state: int, message:
             status.error = message
 
     book.update_stage(job_id, stage, change)
-
-
-class _EndedWithoutResult(grpc.RpcError):
-    """A stage stream that closed without a result is treated as the stage being unavailable."""
-
-    def __init__(self, stage: str):
-        self.stage = stage
-
-    def code(self) -> grpc.StatusCode:
-        return grpc.StatusCode.UNAVAILABLE
-
-    def details(self) -> str:
-        return f"{self.stage} stage closed its stream without a result"
 
 
 ChannelFor = Callable[[str], grpc.Channel]

@@ -41,7 +41,8 @@ for name in $LOCKS; do
     tracking | multishot | dataset)  # the stages that run torch: its CPU build
       compile "$name" "${torch_source[@]}" "$in/$name.in" "$in/build.in" "$in/torch-cpu.in" ;;
     gpu-tracking | gpu-multishot) compile "$name" "$in/$name.in" "$in/build.in" ;;
-    # MediaPipe's declared dependencies (opencv-contrib, jax, sounddevice) are never imported: --no-deps.
+    # MediaPipe's declared dependencies (opencv-contrib, jax, sounddevice) are never imported: --no-deps. One lock
+    # for both stages that run BlazePose, under each one's name (docker/README.md, "Lock files").
     mediapipe)
       compile tracking-nodeps --no-deps "$in/mediapipe.in"
       cp "$out/tracking-nodeps.lock" "$out/keypoints-nodeps.lock" ;;

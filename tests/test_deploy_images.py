@@ -159,6 +159,13 @@ def test_cpu_locks_differ_where_the_stages_do():
     assert len(texts) == len(set(texts)) == 7
 
 
+def test_the_two_nodeps_locks_are_one_mediapipe_lock_under_each_stages_name():
+    nodeps = sorted(LOCKS.glob("*-nodeps.lock"))
+    assert [lock.stem for lock in nodeps] == ["keypoints-nodeps", "tracking-nodeps"]
+    assert nodeps[0].read_bytes() == nodeps[1].read_bytes(), "scripts/lock.sh compiles it once and copies it"
+    assert set(lock_pins(nodeps[0])) == {"mediapipe"}, "only the package installed without its dependencies"
+
+
 def test_pyproject_declares_per_stage_extras_the_locks_satisfy_and_packages_only_mshot():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     setuptools = project["tool"]["setuptools"]

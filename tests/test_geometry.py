@@ -66,8 +66,9 @@ def test_torch_rodrigues_matches_numpy_and_has_finite_gradient_at_zero():
     assert torch.isfinite(zero.grad).all()
 
 
-def test_torch_projection_matches_numpy():
-    points = np.array([[[0.2, -0.1, 3.0], [0.0, 0.0, 1.0]]])
+def test_torch_projection_matches_numpy_including_the_depth_clamp():
+    # the last two points are nearer than 1 cm and behind the camera: both divide by 1 cm
+    points = np.array([[[0.2, -0.1, 3.0], [0.0, 0.0, 1.0], [0.01, 0.02, 0.005], [0.01, 0.0, -2.0]]])
     expected = camera.project(points, np.array([800.0]), np.array([[320.0, 180.0]]))
     got = torch_ops.project(torch.tensor(points), torch.tensor([800.0], dtype=torch.float64),
                             torch.tensor([[320.0, 180.0]], dtype=torch.float64))
@@ -83,3 +84,40 @@ def test_ray_rotation_turns_the_optical_axis_onto_the_pixels_ray():
     np.testing.assert_allclose(R @ [1, 0, 0], [s, 0, -s], atol=1e-12)
     centre = camera.ray_rotation(np.array([320.0, 240.0]), 100.0, np.array([320.0, 240.0]))
     np.testing.assert_allclose(centre, np.eye(3), atol=1e-12)
+
+
+def test_clamped_projection_divides_by_one_centimetre():
+    # f = 100 px, principal (0, 0): x = 100 * 0.01 / 0.01 = 100 for a point at 5 mm depth
+    np.testing.assert_allclose(camera.project(np.array([[0.01, 0.0, 0.005]]), 100.0, np.zeros(2)), [[100.0, 0.0]])
+
+
+def test_back_projection_of_a_pixel_at_two_metres_depth():
+    # f = 500 px, principal (320, 240), pixel (570, 365) at z = 2 m: x = 250 * 2 / 500 = 1, y = 125 * 2 / 500 = 0.5
+    point = camera.back_project(np.array([570.0, 365.0]), 2.0, 500.0, np.array([320.0, 240.0]))
+    np.testing.assert_allclose(point, [1.0, 0.5, 2.0])
+    batch = camera.back_project(np.array([[570.0, 365.0], [320.0, 240.0]]), np.array([2.0, 4.0]),
+                                np.array([500.0, 800.0]), np.array([320.0, 240.0]))
+    np.testing.assert_allclose(batch, [[1.0, 0.5, 2.0], [0.0, 0.0, 4.0]])
+    np.testing.assert_allclose(camera.project(batch[:, None], np.array([500.0, 800.0]), np.array([320.0, 240.0])),
+                               [[[570.0, 365.0]], [[320.0, 240.0]]])
+
+
+def test_torch_back_projection_matches_numpy():
+    pixels, depth = np.array([[570.0, 365.0], [10.0, 20.0]]), np.array([2.0, 7.5])
+    focal, principal = np.array([500.0, 900.0]), np.array([[320.0, 240.0], [300.0, 200.0]])
+    got = torch_ops.back_project(*(torch.tensor(a) for a in (pixels, depth, focal, principal)))
+    np.testing.assert_allclose(got.numpy(), camera.back_project(pixels, depth, focal, principal))
+
+
+def test_opencv_to_opengl_is_the_smpl_facing_camera_half_turn_and_flips_y_and_z():
+    np.testing.assert_array_equal(camera.OPENCV_TO_OPENGL, np.diag([1.0, -1.0, -1.0]))
+    np.testing.assert_allclose(rotations.axis_angle_to_matrix(camera.SMPL_FACING_CAMERA), camera.OPENCV_TO_OPENGL,
+                               atol=1e-12)
+    # SMPL's head direction +y ends up image-up (-y) and its facing direction +z points at the camera (-z)
+    np.testing.assert_allclose(camera.OPENCV_TO_OPENGL @ [0, 1, 0], [0, -1, 0])
+    np.testing.assert_allclose(camera.OPENCV_TO_OPENGL @ [0, 0, 1], [0, 0, -1])
+
+
+def test_default_focal_is_the_larger_image_side():
+    assert camera.default_focal_px(360, 640) == 640.0
+    assert camera.default_focal_px(1920, 1080) == 1920.0

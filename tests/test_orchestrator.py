@@ -100,6 +100,22 @@ def test_unavailable_stage_is_retried_with_backoff(cluster, video):
     assert cluster.engines["tracking"].calls == 1
 
 
+def test_a_stage_stream_that_ends_without_a_result_is_retried_as_unavailable_then_fails_the_job(
+        tmp_path, video, monkeypatch):
+    import fake_stages
+
+    monkeypatch.setattr(fake_stages.FakeServicer, "Detect", lambda self, request, context: iter(()))
+    cluster = Cluster(tmp_path)  # the servers take the servicer's methods when they start
+    try:
+        job = watch(cluster.stub, cluster.submit(video).job_id, show_progress=False)
+    finally:
+        cluster.close()
+    assert job.state == pipeline_pb2.JOB_STATE_FAILED
+    assert job.stages[1].error.startswith("UNAVAILABLE: keypoints stage closed its stream without a result")
+    assert "(still failing after" in job.stages[1].error, "retried for the window (0.5 s here), then failed"
+    assert "keypoints stage: keypoints stage closed its stream without a result" in job.error
+
+
 def test_invalid_input_in_a_stage_fails_the_job_with_its_status_and_message(cluster, video):
     cluster.engines["multishot"].failures = [InvalidInput("tracklets file x.npz lacks key 'betas'")]
     job = watch(cluster.stub, cluster.submit(video).job_id, show_progress=False)

@@ -7,7 +7,7 @@ import json
 import sys
 import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -62,11 +62,12 @@ WATCH_UNREACHABLE_LIMIT_S = 300.0
 
 
 def watch(stub: pipeline_pb2_grpc.PipelineStub, job_id: str, show_progress: bool = True,
-          stream: TextIO | None = None, unreachable_limit_s: float = WATCH_UNREACHABLE_LIMIT_S) -> pipeline_pb2.Job:
+          stream: TextIO | None = None, unreachable_limit_s: float = WATCH_UNREACHABLE_LIMIT_S,
+          on_job: Callable[[pipeline_pb2.Job], None] | None = None) -> pipeline_pb2.Job:
     """Follow a job to its end, showing one line per stage on `stream` (default stderr): a live progress bar
-    on a terminal, else one line when the stage ends. A dropped stream or an unreachable orchestrator
-    (restarting, say) is reconnected with jittered backoff (0.5 s doubling up to 10 s); after
-    `unreachable_limit_s` (5 minutes) without an answer it gives up with Unavailable."""
+    on a terminal, else one line when the stage ends; `on_job` is called with every state of the job seen. A
+    dropped stream or an unreachable orchestrator (restarting, say) is reconnected with jittered backoff (0.5 s
+    doubling up to 10 s); after `unreachable_limit_s` (5 minutes) without an answer it gives up with Unavailable."""
     stream = stream or sys.stderr
     bars: dict = {}
     started: dict[str, float] = {}
@@ -84,6 +85,8 @@ def watch(stub: pipeline_pb2_grpc.PipelineStub, job_id: str, show_progress: bool
                         _draw(bars, job, stream)
                     elif show_progress:
                         _print_ended(started, ended, job, stream)
+                    if on_job is not None:
+                        on_job(job)
             except grpc.RpcError as exc:
                 if exc.code() != grpc.StatusCode.UNAVAILABLE:
                     raise error_from_rpc(exc, f"watching job {job_id}") from None

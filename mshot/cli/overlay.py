@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mshot.body.posed import FittedMeshes
 from mshot.geometry.camera import intrinsics_matrix
 from mshot.progress import Progress, no_progress
 from mshot.video import iter_frames, probe_video
@@ -47,6 +48,7 @@ def write_overlay(video: Path, tracklets: dict, fits: dict | None, body_model, o
     for row, frame_index in enumerate(tracklets["frame_index"]):
         rows_by_frame.setdefault(int(frame_index), []).append(row)
     renderer = MeshRenderer(width, height, body_model.faces) if fits is not None else None
+    meshes = FittedMeshes(body_model, fits) if fits is not None else None
     partial = out.with_name(out.stem + ".partial.mp4")
     writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*"mp4v"), info.fps, (width, height))
     try:
@@ -54,7 +56,7 @@ def write_overlay(video: Path, tracklets: dict, fits: dict | None, body_model, o
             image = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
             rows = rows_by_frame.get(index, [])
             if renderer is not None:
-                image = _draw_bodies(image, rows, fits, body_model, renderer, scale)
+                image = _draw_bodies(image, rows, fits, meshes, renderer, scale)
             _draw_labels(image, rows, tracklets, scale, index)
             writer.write(image)
             progress((index + 1) / max(info.num_frames, 1), f"overlay frame {index + 1}/{info.num_frames}")
@@ -66,24 +68,19 @@ def write_overlay(video: Path, tracklets: dict, fits: dict | None, body_model, o
     return out
 
 
-def _draw_bodies(image: np.ndarray, rows: list[int], fits: dict, body_model, renderer, scale: float) -> np.ndarray:
-    """The fitted meshes of the frame's valid rows, farthest first, blended over the image."""
-    import torch
-
-    from mshot.artifacts.fits import row_betas
+def _draw_bodies(image: np.ndarray, rows: list[int], fits: dict, meshes: FittedMeshes, renderer,
+                 scale: float) -> np.ndarray:
+    """The fitted meshes of the frame's valid rows blended over the image: the rows seen with the same intrinsics
+    (as a rule all of them) in one render, where the nearest body covers the others."""
     from mshot.render import overlay
 
-    fitted = [r for r in rows if bool(fits["valid"][r])]
-    if not fitted:
-        return image
-    with torch.no_grad():
-        vertices = body_model(*(torch.tensor(np.asarray(a)[fitted], dtype=torch.float32) for a in (
-            fits["global_orient"], fits["body_pose"], row_betas(fits), fits["transl"]))).vertices.numpy()
-    for k in np.argsort([-fits["transl"][r][2] for r in fitted]):
-        row = fitted[k]
-        K = scaled_intrinsics(float(fits["focal_px"][row]), fits["principal_px"][row], scale)
-        colour = person_colour_rgb(int(fits["person_id"][row])) / 255.0
-        mask, colour_image = renderer.render(vertices[k], K, colour=tuple(colour))
+    cameras: dict[tuple[float, float, float], list[int]] = {}
+    for row in (r for r in rows if bool(fits["valid"][r])):
+        cameras.setdefault((float(fits["focal_px"][row]), *map(float, fits["principal_px"][row])), []).append(row)
+    for (focal, cx, cy), group in cameras.items():
+        K = scaled_intrinsics(focal, np.array([cx, cy]), scale)
+        bodies = [(meshes(row), tuple(person_colour_rgb(int(fits["person_id"][row])) / 255.0)) for row in group]
+        mask, colour_image = renderer.render_many(bodies, K)
         image = overlay(image, mask, colour_image)
     return image
 

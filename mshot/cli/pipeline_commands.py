@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import shutil
 import sys
-import time
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -88,6 +86,7 @@ def run_command(args: argparse.Namespace) -> int:
     from mshot.cli.client import fetch_results, job_summary, rpc, upload_video, watch
     from mshot.cli.console import quiet_console
     from mshot.cli.local_cluster import LocalCluster
+    from mshot.cli.run_overlay import RunOverlay
     from mshot.cli.summary import write_summary
     from mshot.video import probe_video, require_trackable
 
@@ -103,6 +102,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"mshot run: {args.video} ({info.num_frames} frames, {info.width}x{info.height}, {info.fps:.1f} fps)"
               f"; log: {args.out / 'mshot.log'}", file=console, flush=True)
         settings = {"MSHOT_BODY_MODEL": str(body_model.resolve())}  # the stages' settings, over the environment's
+        overlay = RunOverlay(args.video, args.out, body_model, console)
         with LocalCluster(args.registry, store_location, log_level="INFO", settings=settings) as cluster:
             stub = cluster.pipeline_stub()
             video = upload_video(stub, args.video)
@@ -111,10 +111,10 @@ def run_command(args: argparse.Namespace) -> int:
                 options.keypoints.openpose_json.CopyFrom(_put_openpose(cluster.store, openpose, cluster.scratch))
             job = rpc("submitting the job", stub.SubmitJob, pipeline_pb2.SubmitJobRequest(video=video, options=options))
             print(f"job {job.job_id}", file=console, flush=True)
-            job = watch(stub, job.job_id, stream=console)
+            job = watch(stub, job.job_id, stream=console, on_job=lambda job: overlay.on_job(stub, job))
             paths = fetch_results(stub, job, args.out)  # every finished stage's, also of a failed job
         summary = job_summary(job)
-        paths.update(_overlay(args, paths, body_model, console))
+        paths.update(overlay.finish(paths))
         write_summary(args.out, summary, paths, body_model)
     if job.state != pipeline_pb2.JOB_STATE_SUCCEEDED:
         raise MshotError(f"job {job.job_id} {summary['state']}: {job.error}; the finished stages' results are in "
@@ -155,28 +155,6 @@ def _put_openpose(store, source: Path, scratch: Path) -> common_pb2.ArtifactRef:
                 out.write(file, file.name)
         source = archive
     return ref_to_proto(store.put_file(source, "application/zip"))
-
-
-def _overlay(args: argparse.Namespace, paths: dict[str, Path], body_model: Path, console) -> dict[str, Path]:
-    """overlay.mp4 from the tracklets (and fits, when multishot finished); nothing without tracklets."""
-    if "tracklets" not in paths:
-        return {}
-    from mshot.artifacts.fits import load_fits
-    from mshot.artifacts.tracklets import load_tracklets
-    from mshot.body.model import BodyModel
-    from mshot.cli.overlay import write_overlay
-
-    started = time.monotonic()
-    fits = load_fits(paths["fits"]) if "fits" in paths else None
-    try:
-        out = write_overlay(args.video, load_tracklets(paths["tracklets"]), fits, BodyModel.from_file(body_model),
-                            args.out / "overlay.mp4")
-    except Exception as exc:  # noqa: BLE001 - rendering (OSMesa, codecs) failing must not lose the results
-        logging.getLogger("mshot.cli").exception("overlay failed")
-        print(f"{'overlay':<10} {'failed':<9} {'':7}  {type(exc).__name__}: {exc}"[:160], file=console, flush=True)
-        return {}
-    print(f"{'overlay':<10} {'done':<9} {time.monotonic() - started:5.0f} s  {out}", file=console, flush=True)
-    return {"overlay": out}
 
 
 # -- client commands ---------------------------------------------------------------------------------

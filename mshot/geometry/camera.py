@@ -5,11 +5,29 @@ Image: pixels, x to the right, y down, (0, 0) at the centre of the top-left pixe
 Intrinsics: square pixels, focal length `focal_px`, principal point `principal_px` (cx, cy); by default the
 image centre (W / 2, H / 2) as PHALP, 4D-Humans and the multishot reference assume.
 Extrinsics (world-to-camera): x_cam = R @ x_world + t.
+Depth: `project` divides by max(z, MIN_DEPTH_M), as the torch version does (mshot/geometry/torch_ops.py), so both
+agree everywhere; a point closer than 1 cm (or behind the camera) is not meaningfully projected by either.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+MIN_DEPTH_M = 1e-2  # metres: the depth `project` divides by at least (both numpy and torch)
+
+# OpenCV camera axes (x right, y down, z forward) -> OpenGL's camera axes (x right, y up, z towards the viewer):
+# a half turn about x (det +1). Also the y-up frame of exports whose readers expect y up (docs/conventions.md).
+OPENCV_TO_OPENGL = np.diag([1.0, -1.0, -1.0])
+
+# SMPL's body frame is y up, the person facing +z: turned by pi about x (axis-angle, radians) it stands upright
+# (head towards -y) facing an OpenCV camera (looking along -z). As a matrix it is OPENCV_TO_OPENGL.
+SMPL_FACING_CAMERA = np.array([np.pi, 0.0, 0.0])
+
+
+def default_focal_px(height: int, width: int) -> float:
+    """The focal length (px) assumed for a video without one: the image's larger side, a typical video camera
+    (a 53-degree field of view across that side)."""
+    return 1.0 * max(height, width)
 
 
 def intrinsics_matrix(focal_px: float, principal_px: tuple[float, float] | np.ndarray) -> np.ndarray:
@@ -25,11 +43,22 @@ def image_centre(height: int, width: int) -> np.ndarray:
 
 def project(points_cam: np.ndarray, focal_px: np.ndarray | float, principal_px: np.ndarray) -> np.ndarray:
     """Perspective projection. points_cam (..., J, 3) metres, focal_px scalar or (...,), principal_px (2,) or (..., 2)
-    -> pixels (..., J, 2). Points must be in front of the camera (z > 0)."""
+    -> pixels (..., J, 2). Depth clamped at MIN_DEPTH_M (points are meant to be in front of the camera)."""
     p = np.asarray(points_cam, dtype=np.float64)
     f = np.asarray(focal_px, dtype=np.float64)[..., None, None]
     c = np.asarray(principal_px, dtype=np.float64)[..., None, :]
-    return f * p[..., :2] / p[..., 2:3] + c
+    return f * p[..., :2] / np.maximum(p[..., 2:3], MIN_DEPTH_M) + c
+
+
+def back_project(pixels: np.ndarray, depth_m: np.ndarray | float, focal_px: np.ndarray | float,
+                 principal_px: np.ndarray) -> np.ndarray:
+    """The camera-frame point (..., 3) metres at depth `depth_m` (scalar or (...,)) on the ray through `pixels`
+    (..., 2) px: x = (u - cx) * z / f, y = (v - cy) * z / f; focal_px scalar or (...,), principal_px (2,) or
+    (..., 2). The inverse of `project` for z >= MIN_DEPTH_M."""
+    z = np.asarray(depth_m, dtype=np.float64)[..., None]
+    f = np.asarray(focal_px, dtype=np.float64)[..., None]
+    xy = (np.asarray(pixels, dtype=np.float64) - np.asarray(principal_px, dtype=np.float64)) * z / f
+    return np.concatenate([xy, np.broadcast_to(z, xy.shape[:-1] + (1,))], axis=-1)
 
 
 def ray_rotation(pixels: np.ndarray, focal_px: np.ndarray | float, principal_px: np.ndarray) -> np.ndarray:

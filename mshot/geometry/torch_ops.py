@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from mshot.geometry.camera import MIN_DEPTH_M
+
 
 def axis_angle_to_matrix(axis_angle: torch.Tensor) -> torch.Tensor:
     """Rodrigues' formula, differentiable at zero. (..., 3) radians -> (..., 3, 3)."""
@@ -21,6 +23,14 @@ def axis_angle_to_matrix(axis_angle: torch.Tensor) -> torch.Tensor:
 
 
 def project(points_cam: torch.Tensor, focal_px: torch.Tensor, principal_px: torch.Tensor) -> torch.Tensor:
-    """points_cam (B, J, 3) metres, focal_px (B,), principal_px (B, 2) -> (B, J, 2) pixels. Depth clamped at 1 cm."""
-    z = points_cam[..., 2:3].clamp(min=1e-2)
+    """points_cam (B, J, 3) metres, focal_px (B,), principal_px (B, 2) -> (B, J, 2) pixels. Depth clamped at
+    MIN_DEPTH_M, as camera.project does."""
+    z = points_cam[..., 2:3].clamp(min=MIN_DEPTH_M)
     return focal_px[:, None, None] * points_cam[..., :2] / z + principal_px[:, None, :]
+
+
+def back_project(pixels: torch.Tensor, depth_m: torch.Tensor, focal_px: torch.Tensor,
+                 principal_px: torch.Tensor) -> torch.Tensor:
+    """camera.back_project for (B, 2) px, (B,) metres, (B,) px, (B, 2) px -> (B, 3) metres (differentiable)."""
+    xy = (pixels - principal_px) / focal_px[:, None] * depth_m[:, None]
+    return torch.cat([xy, depth_m[:, None]], dim=1)

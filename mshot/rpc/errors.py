@@ -28,9 +28,13 @@ def status_code_for(exc: errors.MshotError) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL
 
 
+def error_for_code(code: grpc.StatusCode, message: str) -> errors.MshotError:
+    """The domain error a call that ended with status `code` stands for (MshotError for codes without one)."""
+    return _FROM_CODE.get(code, errors.MshotError)(message)
+
+
 def error_from_rpc(exc: grpc.RpcError, what: str) -> errors.MshotError:
     """Turn a failed call into the matching domain error; `what` says which call ("tracking stage", ...)."""
     code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
     details = exc.details() if hasattr(exc, "details") else str(exc)
-    cls = _FROM_CODE.get(code, errors.MshotError)
-    return cls(f"{what}: {details}")
+    return error_for_code(code, f"{what}: {details}")

@@ -7,10 +7,6 @@ import numpy as np
 from mshot.errors import FailedPrecondition
 from mshot.geometry.camera import intrinsics_matrix
 
-# The video camera's OpenCV axes (x right, y down, z forward) turned to a y-up frame (x right, y up, z towards the
-# camera: OpenGL's camera axes) for exports whose readers expect y up (docs/conventions.md). A rotation (det +1).
-CAMERA_TO_Y_UP = np.diag([1.0, -1.0, -1.0])
-
 
 def camera_matrices(fits: dict, rows) -> np.ndarray:
     """K (N, 3, 3) of the fitted rows."""

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from mshot.artifacts.fits import load_fits, row_betas
 from mshot.artifacts.keypoints import check_aligned, load_keypoints
 from mshot.artifacts.masks import decode_mask
 from mshot.artifacts.tracklets import load_tracklets
+from mshot.body.posed import FittedMeshes
 from mshot.config import env_str
 from mshot.engine_run import EngineRun
 from mshot.errors import FailedPrecondition, InvalidInput, NotFound
@@ -27,7 +27,8 @@ from mshot.progress import Progress, no_progress
 from mshot.render import MeshRenderer
 from mshot.video import iter_frames
 from services.dataset import previews
-from services.dataset.cameras import camera_matrices, shared_intrinsics
+from services.dataset.bodies import RowRenders
+from services.dataset.cameras import shared_intrinsics
 from services.dataset.formats import ANIMATION_FORMATS, FORMATS, check_known, skip_reason
 from services.dataset.person import export_person, gate
 from services.dataset.selection import SelectionOptions, diverse_subset, gate_rows, silhouette_reasons, split_validation
@@ -86,17 +87,8 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
     sel = options.selection
     betas = row_betas(fits)
     renderer = MeshRenderer(width, height, body_model.faces)
-    vertices_cache: dict[int, np.ndarray] = {}
-
-    def vertices(row: int) -> np.ndarray:
-        if row not in vertices_cache:
-            with torch.no_grad():
-                out_ = body_model(torch.tensor(fits["global_orient"][row:row + 1]),
-                                  torch.tensor(fits["body_pose"][row:row + 1]), torch.tensor(betas[row:row + 1]),
-                                  torch.tensor(fits["transl"][row:row + 1]))
-            vertices_cache[row] = out_.vertices[0].numpy()
-        return vertices_cache[row]
-
+    meshes = FittedMeshes(body_model, fits)
+    renders = RowRenders(renderer, meshes, fits)
     real_masks = str(tracklets["mask_source"]) in ("segmentation", "phalp")
     verdicts: dict[int, dict] = {}
     for n, person in enumerate(persons):
@@ -106,8 +98,7 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
             for row in rows:
                 if reasons[int(row)]:
                     continue
-                K = camera_matrices(fits, [row])[0]
-                silhouette, _ = renderer.render(vertices(int(row)), K)
+                silhouette = renders.silhouette(int(row))
                 mask = decode_mask(str(tracklets["mask_rle"][row]), height, width)
                 reasons[int(row)] += silhouette_reasons(silhouette, mask, sel)
         passing = np.array([r for r in rows if not reasons[int(r)]], dtype=int)
@@ -135,8 +126,8 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
     staging = out.with_name(f".{out.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        report = _write_export(staging, verdicts, frames, tracklets, keypoints, fits, betas, options, renderer,
-                               vertices, body_model, progress, nothing_kept)
+        report = _write_export(staging, verdicts, frames, tracklets, keypoints, fits, betas, options, renders,
+                               meshes, body_model, progress, nothing_kept)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -148,13 +139,13 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
     return report
 
 
-def _write_export(out, verdicts, frames, tracklets, keypoints, fits, betas, options, renderer, vertices, body_model,
+def _write_export(out, verdicts, frames, tracklets, keypoints, fits, betas, options, renders, meshes, body_model,
                   progress, nothing_kept: str) -> dict:
     report = {"persons": {}, "formats": list(options.formats), "thresholds": options.selection.__dict__,
               "mask_source": str(tracklets["mask_source"]), "nothing_kept": nothing_kept}
     for n, (person, v) in enumerate(verdicts.items()):
         report["persons"][str(person)] = export_person(person, v, frames, tracklets, keypoints, fits, betas, out,
-                                                        options, renderer, vertices, body_model)
+                                                        options, renders, meshes, body_model)
         progress(0.4 + 0.6 * (n + 1) / len(verdicts), f"exported person {person}")
     out.mkdir(parents=True, exist_ok=True)
     if options.previews:
@@ -178,15 +169,16 @@ def _read_frames(video: Path, tracklets: dict, rows: set[int]) -> dict[int, np.n
     """The video frames (H, W, 3) BGR of `rows`; InvalidInput if a frame's size differs from the tracklets'."""
     height, width = (int(v) for v in tracklets["image_size"])
     frames = {}
-    if not rows:
+    rows_at: dict[int, list[int]] = {}
+    for row in rows:
+        rows_at.setdefault(int(tracklets["frame_index"][row]), []).append(row)
+    if not rows_at:
         return frames
-    for index, frame in iter_frames(video, stop=int(tracklets["frame_index"][list(rows)].max()) + 1):
-        for row in rows:
-            if tracklets["frame_index"][row] == index:
-                if frame.shape[:2] != (height, width):
-                    raise InvalidInput(f"video {video} frame {index} is {frame.shape[1]}x{frame.shape[0]} px but the "
-                                       f"tracklets were made at {width}x{height}: frames of different sizes")
-                frames[row] = frame
+    for index, frame in iter_frames(video, stop=max(rows_at) + 1):
+        if index in rows_at and frame.shape[:2] != (height, width):
+            raise InvalidInput(f"video {video} frame {index} is {frame.shape[1]}x{frame.shape[0]} px but the "
+                               f"tracklets were made at {width}x{height}: frames of different sizes")
+        frames.update((row, frame) for row in rows_at.get(index, []))
     return frames
 
 

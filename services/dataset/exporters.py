@@ -17,21 +17,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from mshot.npzio import save_npz
 from services.dataset.cameras import camera_matrices
+from services.dataset.files import RowFiles
 
 
-def write_bundle(out: Path, frames: dict, masks: dict, fits: dict, rows: np.ndarray, split: np.ndarray,
-                 betas: np.ndarray, image_size) -> None:
+def write_bundle(out: Path, files: RowFiles, fits: dict, rows: np.ndarray, split: np.ndarray, betas: np.ndarray,
+                 image_size) -> None:
     for sub in ("images", "masks"):
         (out / sub).mkdir(parents=True, exist_ok=True)
-    for r in rows:
-        name = f"{int(fits['frame_index'][r]):06d}.png"
-        cv2.imwrite(str(out / "images" / name), frames[int(r)])
-        cv2.imwrite(str(out / "masks" / name), masks[int(r)].astype(np.uint8) * 255)
+    files.write_pngs(rows, out / "images", out / "masks", lambda r: f"{int(fits['frame_index'][r]):06d}.png")
     save_npz(out / "smpl.npz", {"frame_index": fits["frame_index"][rows], "split": split,
                                 "global_orient": fits["global_orient"][rows], "body_pose": fits["body_pose"][rows],
                                 "transl": fits["transl"][rows], "betas": betas})
@@ -41,14 +38,14 @@ def write_bundle(out: Path, frames: dict, masks: dict, fits: dict, rows: np.ndar
                                    "image_size": np.asarray(image_size)})
 
 
-def write_humannerf(out: Path, bundle: Path, fits: dict, rows: np.ndarray, betas: np.ndarray) -> None:
+def write_humannerf(out: Path, files: RowFiles, fits: dict, rows: np.ndarray, betas: np.ndarray) -> None:
     for sub in ("images", "masks"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     metadata = {}
     for r, K in zip(rows, camera_matrices(fits, rows), strict=True):
         frame = f"{int(fits['frame_index'][r]):06d}"
-        for sub in ("images", "masks"):
-            (out / sub / f"{frame}.png").write_bytes((bundle / sub / f"{frame}.png").read_bytes())
+        files.image_png(r, out / "images" / f"{frame}.png")
+        files.mask_png(r, out / "masks" / f"{frame}.png")
         extrinsics = np.eye(4)
         extrinsics[:3, 3] = fits["transl"][r]
         metadata[frame] = {

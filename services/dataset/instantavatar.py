@@ -25,11 +25,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from mshot.npzio import save_npz
 from services.dataset.cameras import camera_matrices
+from services.dataset.files import RowFiles
 
 _DATASET_YAML = """# InstantAvatar dataset config (copy to confs/dataset/mshot/{name}.yaml); written by mshot.
 # Images 0..{last_train} are training frames, {first_val}..{last_val} the held-out ones (poses/<split>.npz).
@@ -67,7 +67,7 @@ def _smpl(fits: dict, rows: np.ndarray, betas: np.ndarray) -> dict:
             "transl": fits["transl"][rows], "frame_index": fits["frame_index"][rows]}
 
 
-def write_instantavatar(out: Path, bundle: Path, fits: dict, rows: np.ndarray, split: np.ndarray,
+def write_instantavatar(out: Path, files: RowFiles, fits: dict, rows: np.ndarray, split: np.ndarray,
                         betas: np.ndarray, image_size, person: int, keypoints: np.ndarray) -> tuple[list[str], dict]:
     """Write `out/shot_SS/` for each shot of `rows` (time order, `split` 'train'/'val' per row) that has training
     and held-out frames; `keypoints` (R, 25, 3) per artifact row. Returns (folder names, {shot folder: why not})."""
@@ -84,12 +84,9 @@ def write_instantavatar(out: Path, bundle: Path, fits: dict, rows: np.ndarray, s
         for sub in ("images", "masks", "poses"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         for n, r in enumerate(ordered):
-            frame = f"{int(fits['frame_index'][r]):06d}"
-            (folder / "images" / f"image_{n:04d}.png").write_bytes((bundle / "images" / f"{frame}.png").read_bytes())
-            mask_png = (bundle / "masks" / f"{frame}.png").read_bytes()
-            (folder / "masks" / f"mask_{n:04d}.png").write_bytes(mask_png)
-            mask = cv2.imdecode(np.frombuffer(mask_png, np.uint8), cv2.IMREAD_GRAYSCALE) > 127
-            np.save(folder / "masks" / f"mask_{n:04d}.npy", mask.astype(np.uint8))
+            files.image_png(r, folder / "images" / f"image_{n:04d}.png")
+            files.mask_png(r, folder / "masks" / f"mask_{n:04d}.png")
+            files.mask_npy(r, folder / "masks" / f"mask_{n:04d}.npy")
         K = camera_matrices(fits, ordered[:1])[0]
         save_npz(folder / "cameras.npz", {"intrinsic": K, "extrinsic": np.eye(4), "height": int(image_size[0]),
                                           "width": int(image_size[1])}, compress=False)

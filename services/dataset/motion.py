@@ -23,10 +23,9 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from mshot.body.joint_maps import SMPL_JOINT_NAMES, SMPL_PARENTS
+from mshot.geometry.camera import OPENCV_TO_OPENGL as Y_UP
 from mshot.geometry.rotations import axis_angle_to_matrix
-from services.dataset.cameras import CAMERA_TO_Y_UP
 
-Y_UP = CAMERA_TO_Y_UP
 EULER_ORDER = "ZXY"  # BVH channel order Zrotation Xrotation Yrotation: R = Rz @ Rx @ Ry
 
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from services.dataset.cameras import shared_intrinsics
+from services.dataset.files import RowFiles
 from services.dataset.zju import rh_th_params, training_first, write_frames_csv
 
 CONFIG = "mshot_neuralbody_monocular.yaml"
@@ -50,9 +50,9 @@ num_train_frame: {train}
 """
 
 
-def write_neuralbody_monocular(out: Path, bundle: Path, fits: dict, rows: np.ndarray, split: np.ndarray,
-                               betas: np.ndarray, body_model, vertices, image_size) -> None:
-    """`vertices(row)` gives the row's smplx vertices (V, 3) metres in the camera (= world) frame."""
+def write_neuralbody_monocular(out: Path, files: RowFiles, fits: dict, rows: np.ndarray, split: np.ndarray,
+                               betas: np.ndarray, body_model, image_size) -> None:
+    """The vertices are the row's smplx vertices (V, 3) metres in the camera (= world) frame."""
     K = shared_intrinsics(fits, rows, "neuralbody_monocular")
     rows, split = training_first(fits, rows, split)
     for sub in ("image", "mask", "vertices"):
@@ -60,11 +60,9 @@ def write_neuralbody_monocular(out: Path, bundle: Path, fits: dict, rows: np.nda
     params = rh_th_params(body_model, fits["global_orient"][rows], fits["body_pose"][rows], fits["transl"][rows],
                           betas)
     for n, r in enumerate(rows):
-        frame = f"{int(fits['frame_index'][r]):06d}.png"
-        image = cv2.imread(str(bundle / "images" / frame), cv2.IMREAD_COLOR)
-        cv2.imwrite(str(out / "image" / f"{n}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
-        (out / "mask" / f"{n}.png").write_bytes((bundle / "masks" / frame).read_bytes())
-        np.save(out / "vertices" / f"{n}.npy", np.asarray(vertices(int(r)), np.float32))
+        files.image_jpeg(r, out / "image" / f"{n}.jpg")
+        files.mask_png(r, out / "mask" / f"{n}.png")
+        files.vertices_npy(r, out / "vertices" / f"{n}.npy")
     pose = np.concatenate([params["Rh"], params["poses"][:, 3:]], axis=1)
     np.save(out / "params.npy", {"pose": pose.astype(np.float32), "trans": params["Th"].astype(np.float32),
                                  "beta": params["shapes"].astype(np.float32)}, allow_pickle=True)

@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from mshot.artifacts.masks import decode_mask
-from mshot.render import overlay
 from services.dataset import exporters, motion, previews
-from services.dataset.cameras import camera_matrices
+from services.dataset.files import RowFiles
 from services.dataset.formats import ANIMATION_FORMATS
 from services.dataset.instantavatar import write_instantavatar
 from services.dataset.neuralbody_monocular import write_neuralbody_monocular
@@ -25,8 +24,8 @@ def gate(reason: str) -> str:
     return reason.split(":", 1)[0]
 
 
-def export_person(person, v, frames, tracklets, keypoints, fits, betas, out, options, renderer, vertices,
-                   body_model):
+def export_person(person, v, frames, tracklets, keypoints, fits, betas, out, options, renders, meshes, body_model):
+    """`renders`, `meshes`: bodies.RowRenders and mshot.body.posed.FittedMeshes of the export (each row's made once)."""
     image_size = tuple(int(x) for x in tracklets["image_size"])
     folder = out / f"person_{person:03d}"
     chosen = np.sort(np.concatenate([v["train"], v["val"]]))
@@ -40,19 +39,19 @@ def export_person(person, v, frames, tracklets, keypoints, fits, betas, out, opt
     if len(chosen):
         split = np.where(np.isin(chosen, v["val"]), "val", "train")
         masks = {int(r): decode_mask(str(tracklets["mask_rle"][r]), *image_size) for r in chosen}
-        bundle = folder / "bundle"
-        exporters.write_bundle(bundle, frames, masks, fits, chosen, split, betas[chosen[0]], image_size)
-        context = {"folder": folder, "bundle": bundle, "fits": fits, "rows": chosen, "split": split,
-                   "betas": betas[chosen[0]], "body_model": body_model, "vertices": vertices,
+        files = RowFiles(frames, masks, meshes)
+        exporters.write_bundle(folder / "bundle", files, fits, chosen, split, betas[chosen[0]], image_size)
+        context = {"folder": folder, "files": files, "fits": fits, "rows": chosen, "split": split,
+                   "betas": betas[chosen[0]], "body_model": body_model, "vertices": meshes,
                    "image_size": image_size, "person": person, "keypoints": keypoints, "tracklets": tracklets}
         for fmt in options.formats:
             if fmt not in v["skipped"] and fmt not in ANIMATION_FORMATS:
                 result.update(_WRITERS[fmt](**context) or {})
         if options.previews:
-            _write_previews(folder, chosen, frames, fits, tracklets, renderer, vertices)
+            _write_previews(folder, chosen, frames, tracklets, renders)
     fitted = v["rows"][fits["valid"][v["rows"]]]
     for fmt in set(ANIMATION_FORMATS).intersection(options.formats).difference(v["skipped"]):
-        _write_motion(fmt, folder / "motion", person, fitted, fits, betas[fitted[0]], body_model, vertices,
+        _write_motion(fmt, folder / "motion", person, fitted, fits, betas[fitted[0]], body_model, meshes,
                       float(tracklets["fps"]))
     result["skipped_formats"].update(result.pop("skipped_shots", {}))
     _write_format_manifest(folder / "formats.csv", options.formats, result["skipped_formats"])
@@ -84,35 +83,35 @@ def _write_format_manifest(path: Path, names, skipped: dict[str, str]) -> None:
                 writer.writerow([name, "no", reason])
 
 
-def _humannerf(folder, bundle, fits, rows, split, betas, **_):
-    exporters.write_humannerf(folder / "humannerf", bundle, fits, rows[split == "train"], betas)
-    exporters.write_humannerf(folder / "humannerf_val", bundle, fits, rows[split == "val"], betas)
+def _humannerf(folder, files, fits, rows, split, betas, **_):
+    exporters.write_humannerf(folder / "humannerf", files, fits, rows[split == "train"], betas)
+    exporters.write_humannerf(folder / "humannerf_val", files, fits, rows[split == "val"], betas)
 
 
-def _neuralbody(folder, bundle, fits, rows, split, betas, body_model, vertices, image_size, **_):
-    write_neuralbody(folder / "neuralbody", bundle, fits, rows, split, betas, body_model, vertices, image_size)
+def _neuralbody(folder, files, fits, rows, split, betas, body_model, image_size, **_):
+    write_neuralbody(folder / "neuralbody", files, fits, rows, split, betas, body_model, image_size)
 
 
-def _neuralbody_monocular(folder, bundle, fits, rows, split, betas, body_model, vertices, image_size, **_):
-    write_neuralbody_monocular(folder / "neuralbody_monocular", bundle, fits, rows, split, betas, body_model,
-                               vertices, image_size)
+def _neuralbody_monocular(folder, files, fits, rows, split, betas, body_model, image_size, **_):
+    write_neuralbody_monocular(folder / "neuralbody_monocular", files, fits, rows, split, betas, body_model,
+                               image_size)
 
 
-def _easymocap(folder, bundle, fits, rows, split, betas, body_model, image_size, person, keypoints, tracklets, **_):
+def _easymocap(folder, files, fits, rows, split, betas, body_model, image_size, person, keypoints, tracklets, **_):
     detections = {"keypoints_body25": keypoints["keypoints_body25"], "bbox_xyxy": tracklets["bbox_xyxy"],
                   "det_conf": tracklets["det_conf"]}
-    write_easymocap(folder / "easymocap", bundle, fits, rows, split, betas, body_model, image_size, person,
+    write_easymocap(folder / "easymocap", files, fits, rows, split, betas, body_model, image_size, person,
                     detections)
 
 
-def _instantavatar(folder, bundle, fits, rows, split, betas, image_size, person, keypoints, **_):
-    shots, skipped = write_instantavatar(folder / "instantavatar", bundle, fits, rows, split, betas, image_size,
+def _instantavatar(folder, files, fits, rows, split, betas, image_size, person, keypoints, **_):
+    shots, skipped = write_instantavatar(folder / "instantavatar", files, fits, rows, split, betas, image_size,
                                          person, keypoints["keypoints_body25"])
     return {"instantavatar_shots": shots, "skipped_shots": {f"instantavatar/{k}": r for k, r in skipped.items()}}
 
 
-def _vid2avatar(folder, bundle, fits, rows, split, betas, body_model, vertices, person, **_):
-    write_vid2avatar(folder / "vid2avatar", bundle, fits, rows, split, betas, body_model, vertices,
+def _vid2avatar(folder, files, fits, rows, split, betas, body_model, vertices, person, **_):
+    write_vid2avatar(folder / "vid2avatar", files, fits, rows, split, betas, body_model, vertices,
                      f"mshot_person_{person:03d}")
 
 
@@ -130,11 +129,10 @@ def _write_motion(fmt, folder, person, rows, fits, betas, body_model, vertices, 
                          fits["frame_index"][rows] / fps)
 
 
-def _write_previews(folder, chosen, frames, fits, tracklets, renderer, vertices) -> None:
+def _write_previews(folder, chosen, frames, tracklets, renders) -> None:
     shown, crops = [], []
     for row in chosen:
-        silhouette, colour = renderer.render(vertices(int(row)), camera_matrices(fits, [row])[0])
-        shown.append(overlay(frames[int(row)], silhouette, colour))
+        shown.append(renders.overlay(int(row), frames[int(row)]))
         crops.append(previews.crop_around(shown[-1], tracklets["bbox_xyxy"][row]))
     (folder / "previews").mkdir(exist_ok=True)
     step = max(len(crops) // 16, 1)

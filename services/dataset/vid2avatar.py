@@ -25,12 +25,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mshot.geometry.camera import OPENCV_TO_OPENGL as OPENGL_AXES
 from mshot.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from mshot.npzio import save_npz
-from services.dataset.cameras import CAMERA_TO_Y_UP, camera_matrices
+from services.dataset.cameras import camera_matrices
+from services.dataset.files import RowFiles
 from services.dataset.zju import training_first, write_frames_csv
 
-OPENGL_AXES = CAMERA_TO_Y_UP
 SCENE_RADIUS = 3.0
 CONFIG = "mshot_vid2avatar.yaml"
 _YAML = """# vid2avatar dataset config, by mshot: copy to code/confs/dataset/mshot.yaml and this folder to data/{name}/.
@@ -44,11 +45,9 @@ metainfo:
 """
 
 
-def vid2avatar_frame(body_model, fits: dict, row: int, betas: np.ndarray, vertices: np.ndarray) -> dict:
+def vid2avatar_frame(j0: np.ndarray, fits: dict, row: int, vertices: np.ndarray) -> dict:
     """One row in vid2avatar's conventions: pose (72,), trans (3,), world_to_camera (4, 4) metres.
-    `vertices` (V, 3) are the row's smplx vertices in the camera frame."""
-    with torch.no_grad():
-        j0 = body_model.rest_joints(torch.tensor(betas[None], dtype=torch.float32))[0, 0].double().numpy()
+    `j0` (3,) the person's rest pelvis (metres), `vertices` (V, 3) the row's smplx vertices in the camera frame."""
     centre = (vertices.max(0) + vertices.min(0)) / 2
     R = OPENGL_AXES @ axis_angle_to_matrix(np.asarray(fits["global_orient"][row], np.float64))
     trans = OPENGL_AXES @ (fits["transl"][row] + j0 - centre) - j0
@@ -58,17 +57,18 @@ def vid2avatar_frame(body_model, fits: dict, row: int, betas: np.ndarray, vertic
     return {"pose": pose, "trans": trans, "world_to_camera": extrinsic}
 
 
-def write_vid2avatar(out: Path, bundle: Path, fits: dict, rows: np.ndarray, split: np.ndarray, betas: np.ndarray,
+def write_vid2avatar(out: Path, files: RowFiles, fits: dict, rows: np.ndarray, split: np.ndarray, betas: np.ndarray,
                      body_model, vertices, name: str) -> None:
     rows, split = training_first(fits, rows, split)
     for sub in ("image", "mask"):
         (out / sub).mkdir(parents=True, exist_ok=True)
-    frames = [vid2avatar_frame(body_model, fits, int(r), betas, vertices(int(r))) for r in rows]
+    with torch.no_grad():
+        j0 = body_model.rest_joints(torch.tensor(betas[None], dtype=torch.float32))[0, 0].double().numpy()
+    frames = [vid2avatar_frame(j0, fits, int(r), vertices(int(r))) for r in rows]
     world_mats = []
     for n, (r, K) in enumerate(zip(rows, camera_matrices(fits, rows), strict=True)):
-        frame = f"{int(fits['frame_index'][r]):06d}.png"
-        (out / "image" / f"{n:04d}.png").write_bytes((bundle / "images" / frame).read_bytes())
-        (out / "mask" / f"{n:04d}.png").write_bytes((bundle / "masks" / frame).read_bytes())
+        files.image_png(r, out / "image" / f"{n:04d}.png")
+        files.mask_png(r, out / "mask" / f"{n:04d}.png")
         P = np.eye(4)
         P[:3] = K @ frames[n]["world_to_camera"][:3]
         world_mats.append(P)

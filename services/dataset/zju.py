@@ -24,6 +24,7 @@ import torch
 
 from mshot.geometry.rotations import axis_angle_to_matrix
 from services.dataset.cameras import shared_intrinsics
+from services.dataset.files import RowFiles
 
 CAMERA = "cam0"
 
@@ -54,8 +55,8 @@ def write_frames_csv(path: Path, fits: dict, rows: np.ndarray, split: np.ndarray
             writer.writerow([n, int(fits["frame_index"][r]), int(fits["shot_id"][r]), s])
 
 
-def write_neuralbody(out: Path, bundle: Path, fits: dict, rows: np.ndarray, split: np.ndarray, betas: np.ndarray,
-                     body_model, vertices, image_size) -> None:
+def write_neuralbody(out: Path, files: RowFiles, fits: dict, rows: np.ndarray, split: np.ndarray, betas: np.ndarray,
+                     body_model, image_size) -> None:
     """What Neural Body's `lib/datasets/light_stage/multi_view_dataset.py` (`Dataset.__init__`, `get_mask`,
     `prepare_input`, `__getitem__`; configs/multi_view_custom.yaml) reads:
     - annots.npy: a dict (np.save, read with allow_pickle) {'cams': {'K': [(3,3)], 'D': [(5,1)], 'R': [(3,3)],
@@ -63,7 +64,7 @@ def write_neuralbody(out: Path, bundle: Path, fits: dict, rows: np.ndarray, spli
     - images under data_root; the mask at mask_cihp/<image path without its 4-char extension>.png, foreground != 0;
     - the image's basename as an integer i selects params/{i}.npy (dict Rh (1,3), Th (1,3), poses (1,72),
       shapes (1,10)) and vertices/{i}.npy ((6890,3) world metres); i is also the latent code index.
-    `vertices(row)` gives the row's smplx vertices (V,3) metres in the camera (= world) frame."""
+    The vertices are the row's smplx vertices in the camera (= world) frame."""
     K = shared_intrinsics(fits, rows, "neuralbody")
     rows, split = training_first(fits, rows, split)
     for sub in (f"images/{CAMERA}", f"mask_cihp/images/{CAMERA}", "params", "vertices"):
@@ -72,13 +73,12 @@ def write_neuralbody(out: Path, bundle: Path, fits: dict, rows: np.ndarray, spli
                           betas)
     ims = []
     for n, r in enumerate(rows):
-        frame = f"{int(fits['frame_index'][r]):06d}.png"
         image = f"images/{CAMERA}/{n:06d}.png"
-        (out / image).write_bytes((bundle / "images" / frame).read_bytes())
-        (out / "mask_cihp" / image).write_bytes((bundle / "masks" / frame).read_bytes())
+        files.image_png(r, out / image)
+        files.mask_png(r, out / "mask_cihp" / image)
         np.save(out / "params" / f"{n}.npy", {k: (v if k == "shapes" else v[n:n + 1]).astype(np.float32)
                                               for k, v in params.items()}, allow_pickle=True)
-        np.save(out / "vertices" / f"{n}.npy", np.asarray(vertices(int(r)), np.float32))
+        files.vertices_npy(r, out / "vertices" / f"{n}.npy")
         ims.append({"ims": [image]})
     t_metres = np.zeros((3, 1))  # the video camera is the world
     cams = {"K": [K], "D": [np.zeros((5, 1))], "R": [np.eye(3)], "T": [t_metres * 1000.0]}
@@ -144,7 +144,7 @@ def _write_annot(path: Path, image: str, image_size, person: int, detection: dic
                                 "annots": [annot]}))
 
 
-def write_easymocap(out: Path, bundle: Path, fits: dict, rows: np.ndarray, split: np.ndarray, betas: np.ndarray,
+def write_easymocap(out: Path, files: RowFiles, fits: dict, rows: np.ndarray, split: np.ndarray, betas: np.ndarray,
                     body_model, image_size, person: int, detections: dict) -> None:
     """What EasyMocap reads (`easymocap/mytools/camera_utils.py` `read_camera`/`FileStorage.read`;
     `easymocap/mytools/reader.py` `read_smpl`; `easymocap/dataset/base.py` `read_smpl` and its image lists,
@@ -178,10 +178,8 @@ def write_easymocap(out: Path, bundle: Path, fits: dict, rows: np.ndarray, split
     params = rh_th_params(body_model, fits["global_orient"][rows], fits["body_pose"][rows], fits["transl"][rows],
                           betas)
     for n, r in enumerate(rows):
-        frame = f"{int(fits['frame_index'][r]):06d}.png"
-        image = cv2.imread(str(bundle / "images" / frame), cv2.IMREAD_COLOR)
-        cv2.imwrite(str(out / "images" / CAMERA / f"{n:06d}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
-        (out / "mask" / CAMERA / f"{n:06d}.png").write_bytes((bundle / "masks" / frame).read_bytes())
+        files.image_jpeg(r, out / "images" / CAMERA / f"{n:06d}.jpg")
+        files.mask_png(r, out / "mask" / CAMERA / f"{n:06d}.png")
         person_params = {"id": int(person), "Rh": params["Rh"][n:n + 1].tolist(), "Th": params["Th"][n:n + 1].tolist(),
                          "poses": params["poses"][n:n + 1].tolist(), "shapes": params["shapes"].tolist()}
         (out / "output-smpl-3d" / "smpl" / f"{n:06d}.json").write_text(json.dumps([person_params], indent=1))

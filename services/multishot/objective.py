@@ -37,7 +37,7 @@ import torch
 from mshot.body.blazepose_smpl import TORSO_BONES
 from mshot.body.joint_maps import body25_joints, body25_point_sources
 from mshot.errors import InvalidInput
-from mshot.geometry.torch_ops import axis_angle_to_matrix, project
+from mshot.geometry.torch_ops import axis_angle_to_matrix, back_project, project
 from services.multishot import losses
 from services.multishot.landmarks import direction_residual
 from services.multishot.rows import temporal_links
@@ -201,8 +201,7 @@ class FitProblem:
         # (betas) moves every frame along the depth/size ambiguity, which keeps the problem well conditioned.
         reference_depth = torch.exp(p["log_depth"])
         depth = reference_depth * self._body_size(rest) / self.size_reference[self.row_person]
-        xy = (p["root_uv"] - self.principal) / self.focal[:, None] * depth[:, None]
-        pelvis = torch.cat([xy, depth[:, None]], dim=1)
+        pelvis = back_project(p["root_uv"], depth, self.focal, self.principal)
         transl = pelvis - rest[:, 0]
         points, rotations = self.model(p["global_orient"], p["body_pose"], betas_rows, transl)
         return {"betas_rows": betas_rows, "pelvis": pelvis, "rest": rest, "transl": transl, "points": points,

@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from mshot.artifacts.tracklets import save_tracklets
-from mshot.geometry.camera import image_centre
+from mshot.geometry.camera import default_focal_px, image_centre
 from mshot.progress import Progress, scaled
 from mshot.shots import detect_shots
 from mshot.video import VideoInfo, iter_frames, probe_video, require_trackable
 from services.tracking.cpu.association import AssociationOptions, Associator, Track
 from services.tracking.cpu.detector import PeopleDetector, is_part_of_found
-from services.tracking.cpu.initial3d import default_focal, fit_initial_bodies
+from services.tracking.cpu.initial3d import fit_initial_bodies
 from services.tracking.cpu.stitching import stitch_tracks
 
 
@@ -124,7 +124,7 @@ def _rows(tracks: list[Track], frame_shot: np.ndarray, info, max_gap: int) -> tu
                 _append(columns, keypoints, person_id, f, False, box, 0.0, "", np.zeros((25, 3), np.float32))
     frame_index = np.asarray(columns["frame_index"], dtype=np.int32)
     count = len(frame_index)
-    focal = default_focal(info.height, info.width)
+    focal = default_focal_px(info.height, info.width)
     rows = {
         "person_id": np.asarray(columns["person_id"], dtype=np.int32), "frame_index": frame_index,
         "time_s": frame_index / info.fps, "shot_id": frame_shot[frame_index] if count else np.zeros(0, np.int32),

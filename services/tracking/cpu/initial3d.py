@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mshot.body.joint_maps import body25_joints
+from mshot.geometry.camera import SMPL_FACING_CAMERA, back_project
 from mshot.progress import Progress, no_progress
 from services.multishot.fit import FitOptions, fit_tracklets
 
@@ -21,12 +22,7 @@ NECK, MID_HIP = 1, 8  # BODY_25
 SMPL_PELVIS, SMPL_NECK = 0, 12
 TORSO_MIN_CONFIDENCE = 0.5
 TORSO_MIN_PX = 8.0
-FACING_CAMERA = np.array([np.pi, 0.0, 0.0], np.float32)  # axis-angle: upright, facing the camera (y down)
-
-
-def default_focal(height: int, width: int) -> float:
-    """A typical video camera (about 53 degrees horizontal field of view)."""
-    return 1.0 * max(height, width)
+FACING_CAMERA = SMPL_FACING_CAMERA.astype(np.float32)  # upright, facing the camera (docs/conventions.md)
 
 
 def initial_depth(rows: dict, keypoints: np.ndarray, torso_m: float) -> np.ndarray:
@@ -50,8 +46,7 @@ def initial_root_guess(rows: dict, keypoints: np.ndarray, rest: FacingBody) -> t
     have_hip = keypoints[:, MID_HIP, 2] > 0.3
     centre = np.where(have_hip[:, None], mid_hip, np.column_stack([(box[:, 0] + box[:, 2]) / 2,
                                                                     box[:, 1] + 0.55 * height_px]))
-    xy = (centre - rows["principal_px"]) * depth[:, None] / rows["focal_px"][:, None]
-    transl = (np.column_stack([xy, depth]) - rest.mid_hip_m).astype(np.float32)
+    transl = (back_project(centre, depth, rows["focal_px"], rows["principal_px"]) - rest.mid_hip_m).astype(np.float32)
     orient = np.tile(FACING_CAMERA, (len(box), 1))
     return orient, transl
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mshot.geometry.camera import back_project
+
 PHALP_FOCAL = 5000.0  # px, in the 256-pixel square
 PHALP_RES = 256.0  # side of the square PHALP works in
 
@@ -40,8 +42,9 @@ def transl_from_camera_bbox(camera_bbox: np.ndarray, center_px: np.ndarray, box_
     focal, principal = full_image_intrinsics(height, width)
     side = np.asarray(box_side_px, dtype=np.float64).reshape(-1)
     tz = 2.0 * focal / (cam[:, 0] * side + 1e-9)  # = 2 * 5000 / (s * b_256): focal and side share the resize
-    txy = cam[:, 1:3] + (np.asarray(center_px, dtype=np.float64).reshape(-1, 2) - principal) * tz[:, None] / focal
-    return np.column_stack([txy, tz])
+    # the box centre's ray at depth tz, shifted by the crop camera's [tx, ty]
+    centre_ray = back_project(np.asarray(center_px, dtype=np.float64).reshape(-1, 2), tz, focal, principal)
+    return centre_ray + np.column_stack([cam[:, 1:3], np.zeros(len(cam))])
 
 
 def joints_2d_to_pixels(joints_2d: np.ndarray, height: int, width: int) -> np.ndarray:
