@@ -21,6 +21,7 @@ import torch
 
 from mshot.errors import InvalidInput
 from mshot.progress import Progress, no_progress, scaled
+from services.multishot.body_size import rescale_people
 from services.multishot.kinematics import SparseSmplJoints
 from services.multishot.landmarks import LandmarkTargets, fit_initial_pose, landmark_targets, smoothed_in_shot
 from services.multishot.objective import FitProblem
@@ -56,6 +57,7 @@ class FitOptions:
     joints_accel_weight: float = 2.0e4  # per m^2, crosses cuts
     pelvis_accel_weight: float = 1.0e4  # per m^2, within shots
     orient_accel_weight: float = 1.0e4  # per (rotation matrix difference)^2, within shots
+    camera_joints_accel_weight: float = 0.0  # per m^2, pelvis-relative joints in the camera frame, within shots
     depth_anchor_weight: float = 1.0e3  # per (relative depth deviation)^2
     torso_depth_anchor_weight: float = 1.0e5
     invalid_anchor_weight: float = 1.0e2  # pull of invalid rows to their initial root
@@ -68,6 +70,7 @@ class FitOptions:
     landmark_smoothing: bool = True  # average each row's landmark directions with its neighbours' in the shot
     upright_weight: float = 2.0e3  # per (1 - cos) of the torso axis to the shot's up (scene.py), refine stage
     ground_weight: float = 2.0e4  # per m^2 (Geman-McClure) of the lower ankle above the shot's ankle plane
+    size_from_ground: bool = True  # rescale each person to the floor its shots share (body_size.py)
 
 
 @dataclass
@@ -151,6 +154,13 @@ def _reprojection_error(problem: FitProblem, original_keypoints: np.ndarray) -> 
     return np.where(problem.valid, error, 0.0).astype(np.float32)
 
 
+def _scene(problem: FitProblem, tracklets: Mapping[str, np.ndarray]):
+    """scene.ShotScene of the problem's current bodies."""
+    with torch.no_grad():
+        points = problem.body()["points"].cpu().numpy()
+    return estimate_scene(points, np.asarray(tracklets["shot_id"]), problem.valid)
+
+
 def with_landmarks(tracklets: Mapping[str, np.ndarray], keypoints: np.ndarray, world_landmarks: np.ndarray | None,
                    joints_model: SparseSmplJoints, options: FitOptions) -> tuple[dict, LandmarkTargets | None, dict]:
     """The row table with landmark-fitted initial poses where the initial body pose is the rest pose, the 3D
@@ -216,10 +226,11 @@ def fit_tracklets(tracklets: Mapping[str, np.ndarray], keypoints_body25: np.ndar
                                 scaled(progress, 0.0, 0.15))
     stats["body"] = _run_stage(problem, everything, "body", options.rho_px, options.body_iters,
                                scaled(progress, 0.15, 0.75))
-    if options.upright_weight > 0 or options.ground_weight > 0:
-        with torch.no_grad():
-            points = problem.body()["points"].cpu().numpy()
-        scene = estimate_scene(points, np.asarray(tracklets["shot_id"]), problem.valid)
+    if options.upright_weight > 0 or options.ground_weight > 0 or options.size_from_ground:
+        scene = _scene(problem, tracklets)
+        if options.size_from_ground:
+            stats["size"] = rescale_people(problem, scene)
+            scene = _scene(problem, tracklets)
         problem.use_scene(scene)
         stats["scene"] = {"up": scene.up.round(3).tolist(), "upright_rows": int(scene.upright.sum()),
                           "near_ground_rows": int(scene.near_ground.sum())}
