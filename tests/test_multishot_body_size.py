@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from services.multishot.body_size import SIZE_PRIOR_WEIGHT, betas_for_scale, camera_heights, relative_scales
+from services.multishot.body_size import (ANKLE_ERROR_M, SIZE_PRIOR_SIGMA, UP_ERROR_RAD, betas_for_scale,
+                                          camera_heights, image_up, relative_scales)
 from services.multishot.kinematics import SparseSmplJoints
 
 LEFT_ANKLE, RIGHT_ANKLE = 7, 8  # SMPL joints
@@ -22,38 +23,68 @@ def test_camera_height_is_minus_the_lower_ankles_height_along_up():
     assert camera_heights(points, tilted)[0] == pytest.approx(-1.88)
 
 
+def _weight(height: float, distance: float) -> float:
+    """w_pk of the module doc."""
+    return height**2 / ((UP_ERROR_RAD * distance) ** 2 + ANKLE_ERROR_M**2)
+
+
 def test_two_people_of_one_shot_get_the_ratio_of_their_camera_heights():
-    # Camera 1.5 m above a floor; at the fit's sizes person 0 (a child fitted as an adult) measures 2.0 m,
-    # person 1 measures 1.5 m. By symmetry log s0 = -log s1 = d and log H = (log 2 + log 1.5) / 2; the cost
-    # 2 (log(2 / 1.5) / 2 + d)^2 + 2 w d^2 is least at d = -log(4 / 3) / 2 / (1 + w) (w: the prior's weight).
-    heights = np.array([2.0] * 3 + [1.5] * 3)
+    # One shot; at the fit's sizes person 0 (a child fitted as an adult) measures a camera height of 2.0 m,
+    # person 1 of 1.0 m, both 5 m away. Unknowns x = (log s0, log s1, log H); residuals sqrt(w_p) (log a_p + x_p - h)
+    # and x_p / sigma, solved by hand-built normal equations.
+    heights, distance = np.array([2.0] * 3 + [1.0] * 3), np.full(6, 5.0)
     person = np.array([0] * 3 + [1] * 3)
-    scales = relative_scales(heights, person, np.zeros(6, int), np.ones(6, bool))
-    d = -np.log(4 / 3) / 2 / (1 + SIZE_PRIOR_WEIGHT)
-    np.testing.assert_allclose(np.log(scales), [d, -d], atol=1e-9)
+    root = np.sqrt([_weight(2.0, 5.0), _weight(1.0, 5.0)])
+    design = np.array([[root[0], 0, -root[0]], [0, root[1], -root[1]],
+                       [1 / SIZE_PRIOR_SIGMA, 0, 0], [0, 1 / SIZE_PRIOR_SIGMA, 0]])
+    target = np.array([-root[0] * np.log(2.0), -root[1] * np.log(1.0), 0, 0])
+    expected = np.exp(np.linalg.solve(design.T @ design, design.T @ target)[:2])
+    scales = relative_scales(heights, distance, person, np.zeros(6, int), np.ones(6, bool))
+    np.testing.assert_allclose(scales, expected, rtol=1e-9)
 
 
 def test_a_person_shared_by_two_shots_links_their_sizes():
-    # shot 0: persons 0 and 1 (heights 2.0, 1.0 -> 1 is twice 0's size ratio); shot 1: persons 1 and 2 at equal
-    # heights. Unknowns x = (log s0, log s1, log s2, log H0, log H1); residuals are
-    # l_pk + x_p - h_k and sqrt(w) x_p. Solved here by hand-built normal equations.
+    # shot 0: persons 0 and 1 (heights 2.0, 1.0); shot 1: persons 1 and 2 (1.2, 1.2), all 4 m away.
+    # x = (log s0, log s1, log s2, log H0, log H1).
     heights = np.array([2.0] * 3 + [1.0] * 3 + [1.2] * 3 + [1.2] * 3)
     person = np.array([0] * 3 + [1] * 6 + [2] * 3)
     shot = np.array([0] * 6 + [1] * 6)
-    design = np.array([[1, 0, 0, -1, 0], [0, 1, 0, -1, 0], [0, 1, 0, 0, -1], [0, 0, 1, 0, -1]], float)
-    design = np.vstack([design, np.sqrt(SIZE_PRIOR_WEIGHT) * np.eye(3, 5)])
-    target = np.concatenate([-np.log([2.0, 1.0, 1.2, 1.2]), np.zeros(3)])
+    w = np.sqrt([_weight(a, 4.0) for a in (2.0, 1.0, 1.2, 1.2)])
+    design = np.array([[1, 0, 0, -1, 0], [0, 1, 0, -1, 0], [0, 1, 0, 0, -1], [0, 0, 1, 0, -1]], float) * w[:, None]
+    design = np.vstack([design, np.eye(3, 5) / SIZE_PRIOR_SIGMA])
+    target = np.concatenate([-w * np.log([2.0, 1.0, 1.2, 1.2]), np.zeros(3)])
     expected = np.exp(np.linalg.solve(design.T @ design, design.T @ target)[:3])
-    scales = relative_scales(heights, person, shot, np.ones(12, bool))
+    scales = relative_scales(heights, np.full(12, 4.0), person, shot, np.ones(12, bool))
     np.testing.assert_allclose(scales, expected, rtol=1e-9)
     assert scales[0] < min(scales[1], scales[2])  # person 0 measured the highest camera: the smallest body
 
 
 def test_a_lone_person_or_a_floor_seen_edge_on_keeps_its_size():
     person, shot = np.array([0] * 3 + [1] * 3), np.array([0] * 3 + [1] * 3)  # each alone in its shot
-    np.testing.assert_allclose(relative_scales(np.full(6, 1.5), person, shot, np.ones(6, bool)), [1.0, 1.0])
+    distance = np.full(6, 5.0)
+    np.testing.assert_allclose(relative_scales(np.full(6, 1.5), distance, person, shot, np.ones(6, bool)), [1, 1])
     heights = np.array([0.1] * 3 + [1.5] * 3)  # person 0's ankles at the camera's height: no evidence
-    np.testing.assert_allclose(relative_scales(heights, person, np.zeros(6, int), np.ones(6, bool)), [1, 1])
+    np.testing.assert_allclose(relative_scales(heights, distance, person, np.zeros(6, int), np.ones(6, bool)),
+                               [1, 1])
+
+
+def test_image_up_is_the_vanishing_direction_of_the_peoples_vertical_lines():
+    # A camera pitched 30 degrees down: world up is (0, -cos 30, -sin 30) in its frame (y down, z forward). Three
+    # people at different places; their ankle-to-neck lines are projections of vertical segments along up.
+    focal, principal = 500.0, np.array([320.0, 240.0])
+    up = np.array([0.0, -np.cos(np.radians(30)), -np.sin(np.radians(30))])
+    keypoints = np.zeros((3, 25, 3))
+    for i, ankles in enumerate(([-2.0, 1.0, 8.0], [1.5, 1.2, 6.0], [0.3, 0.8, 10.0])):
+        for joint, point in ((11, ankles), (14, ankles), (1, np.add(ankles, 1.4 * up))):
+            keypoints[i, joint, :2] = focal * np.asarray(point[:2]) / point[2] + principal
+    estimate = image_up(keypoints, np.full(3, focal), np.tile(principal, (3, 1)), np.zeros(3, int),
+                        np.ones(3, bool), np.array([[0.0, -1.0, 0.0]]))
+    np.testing.assert_allclose(estimate[0], up, atol=1e-3)  # the prior leans it by ~1e-5 / sum |n|^2
+    # One person only: its line fixes one plane; the prior (the image's up here) decides within it.
+    alone = image_up(keypoints[:1], np.full(1, focal), principal[None], np.zeros(1, int), np.ones(1, bool),
+                     np.array([[0.0, -1.0, 0.0]]))
+    normal = np.cross(*[np.append((keypoints[0, j, :2] - principal) / focal, 1.0) for j in (11, 1)])
+    assert abs(alone[0] @ normal) < 1e-3 * np.linalg.norm(normal) and alone[0] @ [0, -1, 0] > 0.9
 
 
 def test_betas_for_scale_scale_the_rest_joints_about_their_centroid():

@@ -152,7 +152,8 @@ def test_rescaling_a_person_moves_it_along_the_rays_and_keeps_its_pixels(model, 
     with torch.no_grad():
         before = problem.body()
         pixels = problem.projected_body25(before["points"])
-        problem.set_person_betas(betas_for_scale(joints_model, problem.params["betas"].detach(), torch.tensor([0.8])))
+        smaller = betas_for_scale(joints_model, problem.params["betas"].detach(), torch.tensor([0.8]))
+        problem.set_person_betas(smaller, smaller)
         after = problem.body()
     np.testing.assert_allclose(after["pelvis"][:, 2].numpy(), 0.8 * before["pelvis"][:, 2].numpy(), rtol=0.02)
     moved = (problem.projected_body25(after["points"]) - pixels).norm(dim=-1)  # px, person ~400 px tall
