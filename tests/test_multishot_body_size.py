@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from services.multishot.body_size import (ANKLE_ERROR_M, SIZE_PRIOR_SIGMA, UP_ERROR_RAD, betas_for_scale,
-                                          camera_heights, image_up, relative_scales)
+from services.multishot.body_size import (
+    ANKLE_ERROR_M,
+    SIZE_PRIOR_SIGMA,
+    UP_ERROR_RAD,
+    betas_for_scale,
+    camera_heights,
+    image_up,
+    relative_scales,
+)
 from services.multishot.kinematics import SparseSmplJoints
 
 LEFT_ANKLE, RIGHT_ANKLE = 7, 8  # SMPL joints

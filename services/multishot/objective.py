@@ -288,8 +288,8 @@ class FitProblem:
             * losses.first_difference(relative, self.pairs).sum(),
             "joints_accel": o.joints_accel_weight * self.accel_scale
             * losses.second_difference(relative, self.triples).sum(),
-            "camera_joints_accel": o.camera_joints_accel_weight * losses.second_difference(self.camera_relative_joints(b) * size_ratio[..., None],
-                                       self.triples_in_shot).sum(),
+            "camera_joints_accel": o.camera_joints_accel_weight * losses.second_difference(
+                self.camera_relative_joints(b) * size_ratio[..., None], self.triples_in_shot).sum(),
         })
         if self.scene is not None:
             points, up = b["points"], self.scene["up"]
