@@ -3,8 +3,9 @@
 Entry point: `fit_tracklets(tracklets, keypoints_body25, body_model, options, progress, pose_prior,
 world_landmarks) -> FitResult`.
 The parameters and terms are in objective.py (`FitProblem`). Stages: (1) torso: global orientation and pelvis only,
-against shoulders and hips; (2) everything; (3) each shot's up direction and ankle plane estimated from the fit
-(scene.py), outlier gating, and refinement with the upright and ground-contact terms. Each stage runs L-BFGS
+against shoulders and hips; (2) everything; (3) each person's size from the floor its shots share (body_size.py),
+each shot's up direction and ankle plane estimated from the fit (scene.py), outlier gating, and refinement with
+the upright and ground-contact terms. Each stage runs L-BFGS
 (strong Wolfe line search) until the loss improves by less than `ftol` (relative) over a block of iterations or the
 iteration cap is reached. Cost is linear in rows: the model evaluates only the joints it needs
 (kinematics.SparseSmplJoints) and the temporal terms are sparse differences.
