@@ -11,6 +11,7 @@ from bench import metrics3d
 from bench.synth_multishot import SynthOptions, generate
 from mshot.body.generate import write_generated_smpl_model
 from mshot.body.model import BodyModel
+from mshot.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from services.multishot import losses
 from services.multishot.fit import FitOptions, fit_tracklets
 from services.multishot.kinematics import SparseSmplJoints
@@ -117,3 +118,44 @@ def test_root_relative_joints_are_relative_to_the_pelvis_not_to_body25s_first_jo
     mid_hip, nose = 8, 0  # BODY_25 MidHip is the middle of SMPL's hips, a few cm below the pelvis joint
     assert (relative[:, mid_hip].norm(dim=-1) < 0.15).all()
     assert (relative[:, nose].norm(dim=-1) > 0.3).all()  # the nose is ~0.6 m above the pelvis
+
+
+def test_camera_frame_joint_acceleration_sees_a_turn_the_body_frame_terms_do_not(model, joints_model):
+    # Three frames of one shot with one pose; the middle frame turned 0.3 rad about the camera's y axis. In the
+    # body frame nothing moves (joints_accel 0); in the camera frame each pelvis-relative point p has second
+    # difference p - 2 R p + p = 2 (I - R) p.
+    data = generate(model, SynthOptions(frames=3, shots=1, dropout=0.0, outlier_fraction=0.0, invalid_fraction=0.0))
+    rows = dict(data["tracklets"])
+    rows["global_orient"] = np.tile(rows["global_orient"][:1], (3, 1))
+    rows["body_pose"] = np.tile(rows["body_pose"][:1], (3, 1))
+    options = FitOptions(device="cpu", camera_joints_accel_weight=1.0, joints_accel_weight=1.0)
+    problem = FitProblem({**rows, "fps": 30.0}, data["keypoints"], joints_model, DiagonalGaussianPosePrior(),
+                         options, torch.device("cpu"))
+    c, s = np.cos(0.3), np.sin(0.3)
+    turn_matrix = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+    with torch.no_grad():
+        first = problem.camera_relative_joints(problem.body())[0].double().numpy()
+        rotation0 = axis_angle_to_matrix(rows["global_orient"][1].astype(np.float64))
+        problem.params["global_orient"][1] = torch.tensor(matrix_to_axis_angle(turn_matrix @ rotation0))
+        terms = problem.terms("body", 100.0)
+    expected = (((2.0 * (np.eye(3) - turn_matrix)) @ first.T) ** 2).sum()
+    assert float(terms["camera_joints_accel"]) == pytest.approx(expected, rel=1e-4)
+    assert float(terms["joints_accel"]) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_rescaling_a_person_moves_it_along_the_rays_and_keeps_its_pixels(model, joints_model):
+    from services.multishot.body_size import betas_for_scale
+
+    data = generate(model, SynthOptions(frames=4, shots=1))
+    problem = FitProblem(data["tracklets"], data["keypoints"], joints_model, DiagonalGaussianPosePrior(),
+                         FitOptions(device="cpu"), torch.device("cpu"))
+    with torch.no_grad():
+        before = problem.body()
+        pixels = problem.projected_body25(before["points"])
+        smaller = betas_for_scale(joints_model, problem.params["betas"].detach(), torch.tensor([0.8]))
+        problem.set_person_betas(smaller, smaller)
+        after = problem.body()
+    np.testing.assert_allclose(after["pelvis"][:, 2].numpy(), 0.8 * before["pelvis"][:, 2].numpy(), rtol=0.02)
+    moved = (problem.projected_body25(after["points"]) - pixels).norm(dim=-1)  # px, person ~400 px tall
+    assert float(moved.median()) < 1.0 and float(moved.max()) < 3.0  # SMPL's shape space has no exact rescale
+    np.testing.assert_allclose(problem.betas_mean.numpy(), problem.params["betas"].detach().numpy())

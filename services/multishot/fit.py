@@ -3,8 +3,9 @@
 Entry point: `fit_tracklets(tracklets, keypoints_body25, body_model, options, progress, pose_prior,
 world_landmarks) -> FitResult`.
 The parameters and terms are in objective.py (`FitProblem`). Stages: (1) torso: global orientation and pelvis only,
-against shoulders and hips; (2) everything; (3) each shot's up direction and ankle plane estimated from the fit
-(scene.py), outlier gating, and refinement with the upright and ground-contact terms. Each stage runs L-BFGS
+against shoulders and hips; (2) everything; (3) each person's size from the floor its shots share (body_size.py),
+each shot's up direction and ankle plane estimated from the fit (scene.py), outlier gating, and refinement with
+the upright and ground-contact terms. Each stage runs L-BFGS
 (strong Wolfe line search) until the loss improves by less than `ftol` (relative) over a block of iterations or the
 iteration cap is reached. Cost is linear in rows: the model evaluates only the joints it needs
 (kinematics.SparseSmplJoints) and the temporal terms are sparse differences.
@@ -21,6 +22,7 @@ import torch
 
 from mshot.errors import InvalidInput
 from mshot.progress import Progress, no_progress, scaled
+from services.multishot.body_size import rescale_people
 from services.multishot.kinematics import SparseSmplJoints
 from services.multishot.landmarks import LandmarkTargets, fit_initial_pose, landmark_targets, smoothed_in_shot
 from services.multishot.objective import FitProblem
@@ -32,7 +34,8 @@ from services.multishot.scene import estimate_scene
 @dataclass(frozen=True)
 class FitOptions:
     """Per-request fitting options. Weights multiply the summed terms of the objective (see module doc);
-    temporal weights (velocity, accel) are per frame at objective.REFERENCE_FPS."""
+    temporal weights (velocity, accel) are per frame at objective.REFERENCE_FPS, but camera_joints_accel_weight,
+    which is per frame at any frame rate."""
 
     device: str = "auto"  # auto | cpu | cuda
     seed: int = 0
@@ -56,6 +59,8 @@ class FitOptions:
     joints_accel_weight: float = 2.0e4  # per m^2, crosses cuts
     pelvis_accel_weight: float = 1.0e4  # per m^2, within shots
     orient_accel_weight: float = 1.0e4  # per (rotation matrix difference)^2, within shots
+    camera_joints_accel_weight: float = 1.28e4  # per m^2 per frame at any fps (objective.py), pelvis-relative
+    # joints in the camera frame, within shots
     depth_anchor_weight: float = 1.0e3  # per (relative depth deviation)^2
     torso_depth_anchor_weight: float = 1.0e5
     invalid_anchor_weight: float = 1.0e2  # pull of invalid rows to their initial root
@@ -68,6 +73,7 @@ class FitOptions:
     landmark_smoothing: bool = True  # average each row's landmark directions with its neighbours' in the shot
     upright_weight: float = 2.0e3  # per (1 - cos) of the torso axis to the shot's up (scene.py), refine stage
     ground_weight: float = 2.0e4  # per m^2 (Geman-McClure) of the lower ankle above the shot's ankle plane
+    size_from_ground: bool = True  # rescale each person to the floor its shots share (body_size.py)
 
 
 @dataclass
@@ -151,6 +157,13 @@ def _reprojection_error(problem: FitProblem, original_keypoints: np.ndarray) -> 
     return np.where(problem.valid, error, 0.0).astype(np.float32)
 
 
+def _scene(problem: FitProblem, tracklets: Mapping[str, np.ndarray]):
+    """scene.ShotScene of the problem's current bodies."""
+    with torch.no_grad():
+        points = problem.body()["points"].cpu().numpy()
+    return estimate_scene(points, np.asarray(tracklets["shot_id"]), problem.valid)
+
+
 def with_landmarks(tracklets: Mapping[str, np.ndarray], keypoints: np.ndarray, world_landmarks: np.ndarray | None,
                    joints_model: SparseSmplJoints, options: FitOptions) -> tuple[dict, LandmarkTargets | None, dict]:
     """The row table with landmark-fitted initial poses where the initial body pose is the rest pose, the 3D
@@ -216,10 +229,11 @@ def fit_tracklets(tracklets: Mapping[str, np.ndarray], keypoints_body25: np.ndar
                                 scaled(progress, 0.0, 0.15))
     stats["body"] = _run_stage(problem, everything, "body", options.rho_px, options.body_iters,
                                scaled(progress, 0.15, 0.75))
-    if options.upright_weight > 0 or options.ground_weight > 0:
-        with torch.no_grad():
-            points = problem.body()["points"].cpu().numpy()
-        scene = estimate_scene(points, np.asarray(tracklets["shot_id"]), problem.valid)
+    if options.upright_weight > 0 or options.ground_weight > 0 or options.size_from_ground:
+        scene = _scene(problem, tracklets)
+        if options.size_from_ground:
+            stats["size"] = rescale_people(problem, scene)
+            scene = _scene(problem, tracklets)
         problem.use_scene(scene)
         stats["scene"] = {"up": scene.up.round(3).tolist(), "upright_rows": int(scene.upright.sum()),
                           "near_ground_rows": int(scene.near_ground.sum())}

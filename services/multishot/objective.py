@@ -18,15 +18,18 @@ Terms (weights in fit.FitOptions; forms in losses.py):
   not (occluded limbs, and the wrists, which BODY_25 does not observe);
 - temporal smoothness that crosses shot cuts (the body does not jump at a cut): first and second differences of the
   body pose and of the root-relative joints in the body frame;
-- within a shot only (the camera may jump at a cut): second differences of the pelvis position and of the global
-  rotation matrix;
+- within a shot only (the camera may jump at a cut): second differences of the pelvis position, of the global
+  rotation matrix and of the root-relative joints in the camera frame (what the body's orientation and pose do
+  together, as a viewer sees them move; a per-frame weight, not rescaled with fps: it removes the keypoints'
+  per-frame noise, which is the same at any frame rate, rather than encoding how bodies move);
 - depth anchor: pelvis depth near its initial estimate, rescaled by the betas-implied body size relative to the
   initial betas (a bigger body is farther away), so size error cannot turn into depth drift;
 - per shot (refine stage, scene.py): an upright prior for standing and walking people and ground contact of
   feet near the shot's ankle plane, both about the up direction and plane estimated from the shot's people;
 - rows without usable keypoints ("invalid") keep only priors and smoothness, plus a weak pull to their initial root.
-Temporal weights are given for video at REFERENCE_FPS and rescaled to the tracklets' `fps` so that the smoothness
-terms are the same time integrals (of squared velocity and acceleration) at any frame rate (temporal_weight_scales).
+Temporal weights (but the camera-frame joints') are given for video at REFERENCE_FPS and rescaled to the
+tracklets' `fps` so that the smoothness terms are the same time integrals (of squared velocity and acceleration) at
+any frame rate (temporal_weight_scales).
 """
 
 from __future__ import annotations
@@ -213,10 +216,21 @@ class FitProblem:
         self.scene = {"up": tensor(scene.up[scene.shot]), "ground": tensor(scene.ground[scene.shot]),
                       "upright": tensor(scene.upright), "near_ground": tensor(scene.near_ground)}
 
+    def set_person_betas(self, betas: torch.Tensor, mean: torch.Tensor) -> None:
+        """(P, S) betas as every person's current shape and (P, S) the mean of its shape prior (body_size.py)."""
+        with torch.no_grad():
+            self.params["betas"].copy_(betas)
+            self.betas_mean = mean.detach().clone()
+
     def relative_joints(self, body: dict) -> torch.Tensor:
         """(M, 25, 3) metres: the BODY_25 points of `body()` relative to the SMPL pelvis, in the body frame."""
         return losses.root_relative_joints(body25_joints(body["points"]), body["pelvis"],
                                            body["rotations"][:, 0])
+
+    def camera_relative_joints(self, body: dict) -> torch.Tensor:
+        """(M, 25, 3) metres: the BODY_25 points of `body()` relative to the SMPL pelvis, in the camera frame (so
+        they turn with the global orientation: smooth only within a shot)."""
+        return body25_joints(body["points"]) - body["pelvis"][:, None, :]
 
     def projected_body25(self, points: torch.Tensor) -> torch.Tensor:
         return project(body25_joints(points), self.focal, self.principal)
@@ -273,6 +287,8 @@ class FitProblem:
             * losses.first_difference(relative, self.pairs).sum(),
             "joints_accel": o.joints_accel_weight * self.accel_scale
             * losses.second_difference(relative, self.triples).sum(),
+            "camera_joints_accel": o.camera_joints_accel_weight * losses.second_difference(
+                self.camera_relative_joints(b) * size_ratio[..., None], self.triples_in_shot).sum(),
         })
         if self.scene is not None:
             points, up = b["points"], self.scene["up"]
