@@ -25,6 +25,7 @@ from services.multishot.kinematics import SparseSmplJoints
 from services.multishot.landmarks import LandmarkTargets, fit_initial_pose, landmark_targets, smoothed_in_shot
 from services.multishot.objective import FitProblem
 from services.multishot.pose_prior import DiagonalGaussianPosePrior
+from services.multishot.robust_scale import person_extent_px, robust_scale_px
 from services.multishot.rows import check_rows, temporal_links
 from services.multishot.scene import estimate_scene
 
@@ -43,7 +44,8 @@ class FitOptions:
     check_every: int = 10
     min_confidence: float = 0.1  # keypoints below are treated as missing
     min_keypoints: int = 6  # a row needs this many keypoints (of the 22 used) to count as valid
-    rho_px: float = 100.0  # Geman-McClure scale
+    rho_px: float = 100.0  # Geman-McClure scale, pixels (the refine stage's; the floor of the earlier stages')
+    rho_start_fraction: float = 0.0  # torso and body stages: max(rho_px, this * person extent) (robust_scale.py)
     outlier_factor: float = 6.0  # gating: residual > factor * the person's median residual ...
     outlier_min_px: float = 20.0  # ... and > this many pixels
     pose_prior_weight: float = 4.78  # squared, as in SMPLify
@@ -104,7 +106,7 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _run_stage(problem: FitProblem, names: list[str], stage: str, rho: float, max_iters: int,
+def _run_stage(problem: FitProblem, names: list[str], stage: str, rho: float | torch.Tensor, max_iters: int,
                progress: Progress) -> dict:
     """L-BFGS over the named parameters until the relative loss decrease per block is below ftol."""
     options = problem.options
@@ -212,9 +214,13 @@ def fit_tracklets(tracklets: Mapping[str, np.ndarray], keypoints_body25: np.ndar
              "landmarks": landmark_stats}
     root = ["global_orient", "root_uv", "log_depth"]
     everything = [*root, "body_pose", "betas"]
-    stats["torso"] = _run_stage(problem, root, "torso", options.rho_px, options.torso_iters,
+    extent = person_extent_px(keypoints, problem.person_index, problem.valid, options.min_confidence)
+    start_rho = torch.tensor(robust_scale_px(extent, options.rho_start_fraction, options.rho_px),
+                             dtype=torch.float32, device=device)[:, None, None]  # (M, 1, 1) px
+    stats["rho_start_px"] = float(start_rho.median())
+    stats["torso"] = _run_stage(problem, root, "torso", start_rho, options.torso_iters,
                                 scaled(progress, 0.0, 0.15))
-    stats["body"] = _run_stage(problem, everything, "body", options.rho_px, options.body_iters,
+    stats["body"] = _run_stage(problem, everything, "body", start_rho, options.body_iters,
                                scaled(progress, 0.15, 0.75))
     if options.upright_weight > 0 or options.ground_weight > 0:
         with torch.no_grad():
