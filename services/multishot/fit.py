@@ -4,7 +4,8 @@ Entry point: `fit_tracklets(tracklets, keypoints_body25, body_model, options, pr
 world_landmarks) -> FitResult`.
 The parameters and terms are in objective.py (`FitProblem`). Stages: (1) torso: global orientation and pelvis only,
 against shoulders and hips; (2) everything; (3) each shot's up direction and ankle plane estimated from the fit
-(scene.py), outlier gating, and refinement with the upright and ground-contact terms. Each stage runs L-BFGS
+(scene.py), outlier gating, and refinement with the upright and ground-contact terms. The robust 2D scale is
+annealed: stages 1-2 use a scale relative to the person's size in the image (robust_scale.py), stage 3 `rho_px`. Each stage runs L-BFGS
 (strong Wolfe line search) until the loss improves by less than `ftol` (relative) over a block of iterations or the
 iteration cap is reached. Cost is linear in rows: the model evaluates only the joints it needs
 (kinematics.SparseSmplJoints) and the temporal terms are sparse differences.
@@ -45,7 +46,7 @@ class FitOptions:
     min_confidence: float = 0.1  # keypoints below are treated as missing
     min_keypoints: int = 6  # a row needs this many keypoints (of the 22 used) to count as valid
     rho_px: float = 100.0  # Geman-McClure scale, pixels (the refine stage's; the floor of the earlier stages')
-    rho_start_fraction: float = 0.0  # torso and body stages: max(rho_px, this * person extent) (robust_scale.py)
+    rho_start_fraction: float = 1.0  # torso and body stages: max(rho_px, this * person extent) (robust_scale.py)
     outlier_factor: float = 6.0  # gating: residual > factor * the person's median residual ...
     outlier_min_px: float = 20.0  # ... and > this many pixels
     pose_prior_weight: float = 4.78  # squared, as in SMPLify
@@ -143,7 +144,8 @@ def _run_stage(problem: FitProblem, names: list[str], stage: str, rho: float | t
 
 
 def _reprojection_error(problem: FitProblem, original_keypoints: np.ndarray) -> np.ndarray:
-    """(M,) mean confidence-weighted pixel distance over the keypoints the fit saw (confidence >= threshold)."""
+    """(M,) mean confidence-weighted pixel distance over every keypoint of confidence >= min_confidence, including
+    the neck and hips the objective leaves out (IGNORED_BODY25) and keypoints gated as outliers."""
     with torch.no_grad():
         projected = problem.projected_body25(problem.body()["points"]).cpu().numpy()
     conf = original_keypoints[..., 2] * (original_keypoints[..., 2] >= problem.options.min_confidence)
