@@ -46,7 +46,7 @@ class FitOptions:
     min_confidence: float = 0.1  # keypoints below are treated as missing
     min_keypoints: int = 6  # a row needs this many keypoints (of the 22 used) to count as valid
     rho_px: float = 100.0  # Geman-McClure scale, pixels (the refine stage's; the floor of the earlier stages')
-    rho_start_fraction: float = 1.0  # torso and body stages: max(rho_px, this * person extent) (robust_scale.py)
+    rho_start_fraction: float = 0.25  # torso and body stages: max(rho_px, this * person extent) (robust_scale.py)
     outlier_factor: float = 6.0  # gating: residual > factor * the person's median residual ...
     outlier_min_px: float = 20.0  # ... and > this many pixels
     pose_prior_weight: float = 4.78  # squared, as in SMPLify
