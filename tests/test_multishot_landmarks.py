@@ -14,8 +14,8 @@ from mshot.body.blazepose_smpl import BONES, POINTS, landmark_bone_directions, m
 from mshot.body.generate import write_generated_smpl_model
 from mshot.body.model import BodyModel
 from mshot.geometry.rotations import axis_angle_to_matrix
-from services.multishot.fit import FitOptions, fit_tracklets
 from services.multishot import landmarks as landmarks_module
+from services.multishot.fit import FitOptions, fit_tracklets
 from services.multishot.kinematics import SparseSmplJoints
 from services.multishot.landmarks import (
     LandmarkTargets,

@@ -5,10 +5,10 @@ world_landmarks) -> FitResult`.
 The parameters and terms are in objective.py (`FitProblem`). Stages: (1) torso: global orientation and pelvis only,
 against shoulders and hips; (2) everything; (3) each shot's up direction and ankle plane estimated from the fit
 (scene.py), outlier gating, and refinement with the upright and ground-contact terms. The robust 2D scale is
-annealed: stages 1-2 use a scale relative to the person's size in the image (robust_scale.py), stage 3 `rho_px`. Each stage runs L-BFGS
-(strong Wolfe line search) until the loss improves by less than `ftol` (relative) over a block of iterations or the
-iteration cap is reached. Cost is linear in rows: the model evaluates only the joints it needs
-(kinematics.SparseSmplJoints) and the temporal terms are sparse differences.
+annealed: stages 1-2 use a scale relative to the person's size in the image (robust_scale.py), stage 3 `rho_px`.
+Each stage runs L-BFGS (strong Wolfe line search) until the loss improves by less than `ftol` (relative) over a
+block of iterations or the iteration cap is reached. Cost is linear in rows: the model evaluates only the joints it
+needs (kinematics.SparseSmplJoints) and the temporal terms are sparse differences.
 """
 
 from __future__ import annotations
