@@ -14,6 +14,7 @@ from mshot.body.blazepose_smpl import BONES, POINTS, landmark_bone_directions, m
 from mshot.body.generate import write_generated_smpl_model
 from mshot.body.model import BodyModel
 from mshot.geometry.rotations import axis_angle_to_matrix
+from services.multishot import landmarks as landmarks_module
 from services.multishot.fit import FitOptions, fit_tracklets
 from services.multishot.kinematics import SparseSmplJoints
 from services.multishot.landmarks import (
@@ -118,6 +119,28 @@ def test_initial_pose_fit_recovers_a_bent_knee_and_a_turned_body(joints_model):
     cosine = (model_bone_directions(fitted) * model_bone_directions(points)).sum(-1)
     assert float(cosine.min()) > np.cos(np.radians(5.0))
     assert fitted_pose[0, LEFT_KNEE_X] == pytest.approx(1.0, abs=0.1)
+
+
+def test_initial_pose_fit_follows_a_barely_visible_shin_instead_of_leaving_the_knee_at_rest(joints_model,
+                                                                                           monkeypatch):
+    # A knee bent 2 rad (a crossed leg) whose ankle landmark has visibility 0.05: weighted by visibility
+    # (0.05^2 = 0.0025 against the pose term's 0.02 |pose|^2) the knee stays near rest; weighted at
+    # INIT_MIN_BONE_WEIGHT (0.25 against 0.02 * 4 at the bend) it comes within 0.3 rad of it.
+    pose = np.zeros((1, 69), np.float32)
+    pose[0, LEFT_KNEE_X] = 2.0
+    with torch.no_grad():
+        points, _ = joints_model(torch.tensor([[np.pi, 0.0, 0.0]]), torch.tensor(pose), torch.zeros(1, 10),
+                                 torch.zeros(1, 3))
+    world = _landmarks_from_smpl(points.numpy())
+    world[0, 27, 3] = 0.05  # left ankle
+    rows = {"person_id": np.zeros(1), "focal_px": np.array([500.0]), "principal_px": np.array([[0.0, 0.0]])}
+    targets = landmark_targets(world, rows, np.zeros((1, 25, 3)))
+    assert targets.weights[0, BONES.index(("left_knee", "left_ankle"))] == pytest.approx(0.05)
+    _, fitted_pose = fit_initial_pose(joints_model, targets, np.zeros((1, 10)), iterations=80)
+    assert fitted_pose[0, LEFT_KNEE_X] == pytest.approx(2.0, abs=0.3)
+    monkeypatch.setattr(landmarks_module, "INIT_MIN_BONE_WEIGHT", 0.0)
+    _, by_visibility = fit_initial_pose(joints_model, targets, np.zeros((1, 10)), iterations=80)
+    assert by_visibility[0, LEFT_KNEE_X] < 1.0
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,11 @@ world_landmarks) -> FitResult`.
 The parameters and terms are in objective.py (`FitProblem`). Stages: (1) torso: global orientation and pelvis only,
 against shoulders and hips; (2) everything; (3) each person's size from the floor its shots share (body_size.py),
 each shot's up direction and ankle plane estimated from the fit (scene.py), outlier gating, and refinement with
-the upright and ground-contact terms. Each stage runs L-BFGS
-(strong Wolfe line search) until the loss improves by less than `ftol` (relative) over a block of iterations or the
-iteration cap is reached. Cost is linear in rows: the model evaluates only the joints it needs
-(kinematics.SparseSmplJoints) and the temporal terms are sparse differences.
+the upright and ground-contact terms. The robust 2D scale is annealed: stages 1-2 use a scale relative to the
+person's size in the image (robust_scale.py), stage 3 `rho_px`. Each stage runs L-BFGS (strong Wolfe line search)
+until the loss improves by less than `ftol` (relative) over a block of iterations or the iteration cap is reached.
+Cost is linear in rows: the model evaluates only the joints it needs (kinematics.SparseSmplJoints) and the temporal
+terms are sparse differences.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from services.multishot.kinematics import SparseSmplJoints
 from services.multishot.landmarks import LandmarkTargets, fit_initial_pose, landmark_targets, smoothed_in_shot
 from services.multishot.objective import FitProblem
 from services.multishot.pose_prior import DiagonalGaussianPosePrior
+from services.multishot.robust_scale import person_extent_px, robust_scale_px
 from services.multishot.rows import check_rows, temporal_links
 from services.multishot.scene import estimate_scene
 
@@ -46,7 +48,8 @@ class FitOptions:
     check_every: int = 10
     min_confidence: float = 0.1  # keypoints below are treated as missing
     min_keypoints: int = 6  # a row needs this many keypoints (of the 22 used) to count as valid
-    rho_px: float = 100.0  # Geman-McClure scale
+    rho_px: float = 100.0  # Geman-McClure scale, pixels (the refine stage's; the floor of the earlier stages')
+    rho_start_fraction: float = 0.25  # torso and body stages: max(rho_px, this * person extent) (robust_scale.py)
     outlier_factor: float = 6.0  # gating: residual > factor * the person's median residual ...
     outlier_min_px: float = 20.0  # ... and > this many pixels
     pose_prior_weight: float = 4.78  # squared, as in SMPLify
@@ -110,7 +113,7 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _run_stage(problem: FitProblem, names: list[str], stage: str, rho: float, max_iters: int,
+def _run_stage(problem: FitProblem, names: list[str], stage: str, rho: float | torch.Tensor, max_iters: int,
                progress: Progress) -> dict:
     """L-BFGS over the named parameters until the relative loss decrease per block is below ftol."""
     options = problem.options
@@ -147,7 +150,8 @@ def _run_stage(problem: FitProblem, names: list[str], stage: str, rho: float, ma
 
 
 def _reprojection_error(problem: FitProblem, original_keypoints: np.ndarray) -> np.ndarray:
-    """(M,) mean confidence-weighted pixel distance over the keypoints the fit saw (confidence >= threshold)."""
+    """(M,) mean confidence-weighted pixel distance over every keypoint of confidence >= min_confidence, including
+    the neck and hips the objective leaves out (IGNORED_BODY25) and keypoints gated as outliers."""
     with torch.no_grad():
         projected = problem.projected_body25(problem.body()["points"]).cpu().numpy()
     conf = original_keypoints[..., 2] * (original_keypoints[..., 2] >= problem.options.min_confidence)
@@ -225,9 +229,13 @@ def fit_tracklets(tracklets: Mapping[str, np.ndarray], keypoints_body25: np.ndar
              "landmarks": landmark_stats}
     root = ["global_orient", "root_uv", "log_depth"]
     everything = [*root, "body_pose", "betas"]
-    stats["torso"] = _run_stage(problem, root, "torso", options.rho_px, options.torso_iters,
+    extent = person_extent_px(keypoints, problem.person_index, problem.valid, options.min_confidence)
+    start_rho = torch.tensor(robust_scale_px(extent, options.rho_start_fraction, options.rho_px),
+                             dtype=torch.float32, device=device)[:, None, None]  # (M, 1, 1) px
+    stats["rho_start_px"] = float(start_rho.median())
+    stats["torso"] = _run_stage(problem, root, "torso", start_rho, options.torso_iters,
                                 scaled(progress, 0.0, 0.15))
-    stats["body"] = _run_stage(problem, everything, "body", options.rho_px, options.body_iters,
+    stats["body"] = _run_stage(problem, everything, "body", start_rho, options.body_iters,
                                scaled(progress, 0.15, 0.75))
     if options.upright_weight > 0 or options.ground_weight > 0 or options.size_from_ground:
         scene = _scene(problem, tracklets)

@@ -22,6 +22,12 @@ from services.multishot import losses
 MID_HIP = 8  # BODY_25
 # A row's landmarks are usable when its torso bones (spine, hip line, shoulder line) are this visible.
 MIN_TORSO_WEIGHT = 0.3
+# The initial pose fit weighs every usable bone at least this much. BlazePose's visibility says whether a landmark
+# is seen, not how good its position is: for an occluded limb (legs crossed under a sari) the position is still the
+# network's guess of the pose, a better start than the rest pose the pose term would otherwise leave it at (on
+# seated_1person the ankles' visibility is ~0.1, and a shin left at rest hung straight down). The fit's direction
+# term keeps the visibilities, so the keypoints decide wherever they are seen.
+INIT_MIN_BONE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,8 @@ def fit_initial_pose(joints_model, targets: LandmarkTargets, betas: np.ndarray, 
     """Per-row SMPL global orientation (M, 3) and body pose (M, 69), radians, whose bone directions match the
     landmarks': orientation from the torso first (torso_orientation), then L-BFGS on all rows at once over
     sum_b w_b^2 |d_model - d|^2 + pose_weight |pose|^2 + the elbow/knee bend prior (joints the bones do not fix,
-    spine split, neck, twists, stay near rest). Rows that are not usable get zeros."""
+    spine split, neck, twists, stay near rest), each usable bone weighted at least INIT_MIN_BONE_WEIGHT. Rows that
+    are not usable get zeros."""
     f32 = torch.float32
     rows = np.flatnonzero(targets.usable)
     orient = np.zeros((len(targets.usable), 3), np.float32)
@@ -103,7 +110,8 @@ def fit_initial_pose(joints_model, targets: LandmarkTargets, betas: np.ndarray, 
     if rows.size == 0:
         return orient, pose
     directions = torch.tensor(targets.directions[rows], dtype=f32)
-    weights = torch.tensor(targets.weights[rows], dtype=f32)
+    bone_weights = targets.weights[rows]
+    weights = torch.tensor(np.where(bone_weights > 0, np.maximum(bone_weights, INIT_MIN_BONE_WEIGHT), 0.0), dtype=f32)
     shape = torch.tensor(np.asarray(betas, dtype=np.float32)[rows])
     zeros = torch.zeros(len(rows), 3, dtype=f32)
     global_orient = torch.tensor(torso_orientation(targets.directions[rows]), dtype=f32).requires_grad_()
