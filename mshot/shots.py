@@ -1,30 +1,99 @@
-"""Shot-cut detection with PySceneDetect: a shot id for every frame (0, 1, 2, ... in video order)."""
+"""Shot-cut detection with PySceneDetect's AdaptiveDetector, fed the frames the caller decodes (one decode per stage).
+
+`ShotCutter` takes BGR frames in order and hands each back with its shot id (0, 1, 2, ... in video order) once no
+later frame can move a cut before it: AdaptiveDetector scores a frame against `window_width` frames on each side,
+so a frame comes back `lag` frames after it went in. It prepares frames as PySceneDetect's SceneManager does
+(the same automatic downscale and interpolation), so its cuts are SceneManager's on the same video (tested).
+"""
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 
-from mshot.errors import InvalidInput
+from mshot.video import iter_frames, probe_video
+
+
+class ShotCutter:
+    def __init__(self, fps: float, frame_size_wh: tuple[int, int], adaptive_threshold: float = 3.0,
+                 min_shot_frames: int = 8):
+        """`frame_size_wh`: (width, height) px from the container (sets the downscale, as in SceneManager).
+        AdaptiveDetector (content change relative to its neighbourhood) finds hard cuts also between similar-looking
+        shots; `min_shot_frames` keeps flashes and fast motion from splitting a shot."""
+        from scenedetect import AdaptiveDetector
+        from scenedetect.scene_manager import Interpolation, compute_downscale_factor
+
+        self._fps = float(fps) if fps and fps > 0 else 25.0
+        self._frame_size_wh = tuple(frame_size_wh)
+        self._downscale = compute_downscale_factor(max(self._frame_size_wh))
+        self._interpolation = Interpolation.LINEAR.value
+        self._detector = AdaptiveDetector(adaptive_threshold=adaptive_threshold, min_scene_len=min_shot_frames)
+        self.lag = int(self._detector.event_buffer_length)
+        self._pending: deque[tuple[int, np.ndarray]] = deque()
+        self._cuts: set[int] = set()
+        self._shot = 0
+        self._last_index = -1
+        self._first_decoded_wh: tuple[int, int] | None = None
+
+    def push(self, index: int, frame_bgr: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+        """Feed frame `index` (indices strictly increasing); returns the (index, shot_id, frame) now final."""
+        if index <= self._last_index:
+            raise ValueError(f"frames must come in order: {index} after {self._last_index}")
+        self._last_index = index
+        decoded_wh = (frame_bgr.shape[1], frame_bgr.shape[0])
+        self._first_decoded_wh = self._first_decoded_wh or decoded_wh
+        if decoded_wh == self._first_decoded_wh:  # SceneManager skips frames sized unlike the first
+            self._cuts.update(c.frame_num for c in self._detector.process_frame(self._timecode(index),
+                                                                               self._prepared(frame_bgr)))
+        self._pending.append((index, frame_bgr))
+        return self._release(index - self.lag)
+
+    def finish(self) -> list[tuple[int, int, np.ndarray]]:
+        """After the last frame: the remaining frames with their shot ids."""
+        if self._last_index >= 0:
+            self._cuts.update(c.frame_num for c in self._detector.post_process(self._timecode(self._last_index)))
+        return self._release(self._last_index)
+
+    def _release(self, up_to: int) -> list[tuple[int, int, np.ndarray]]:
+        ready = []
+        while self._pending and self._pending[0][0] <= up_to:
+            index, frame = self._pending.popleft()
+            if index in self._cuts and index > 0:
+                self._shot += 1
+            ready.append((index, self._shot, frame))
+        return ready
+
+    def _prepared(self, frame_bgr: np.ndarray) -> np.ndarray:
+        if self._downscale <= 1.0:
+            return frame_bgr
+        height, width = frame_bgr.shape[:2]
+        size = (max(1, round(width / self._downscale)), max(1, round(height / self._downscale)))
+        return cv2.resize(frame_bgr, size, interpolation=self._interpolation)
+
+    def _timecode(self, index: int):
+        from scenedetect import FrameTimecode
+
+        return FrameTimecode(index, self._fps)
+
+
+def frames_with_shots(frames: Iterator[tuple[int, np.ndarray]], cutter: ShotCutter
+                      ) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(index, shot_id, BGR frame) for each decoded frame, in order, from one pass over `frames`."""
+    for index, frame in frames:
+        yield from cutter.push(index, frame)
+    yield from cutter.finish()
 
 
 def detect_shots(video: str | Path, num_frames: int, adaptive_threshold: float = 3.0,
                  min_shot_frames: int = 8) -> np.ndarray:
-    """(F,) int32 shot id per frame. AdaptiveDetector (content change relative to its neighbourhood) finds hard
-    cuts also between similar-looking shots; `min_shot_frames` keeps flashes and fast motion from splitting a shot."""
-    from scenedetect import AdaptiveDetector, SceneManager, open_video
-
-    try:
-        stream = open_video(str(video))
-    except Exception as exc:  # noqa: BLE001 - PySceneDetect raises several types for unreadable files
-        raise InvalidInput(f"{video} cannot be read for shot detection: {exc}") from None
-    manager = SceneManager()
-    manager.add_detector(AdaptiveDetector(adaptive_threshold=adaptive_threshold, min_scene_len=min_shot_frames))
-    manager.detect_scenes(stream, show_progress=False)
-    cuts = [start.frame_num for start, _ in manager.get_scene_list()][1:]
+    """(F,) int32 shot id per frame, decoding `video` once; frames past the decoded end keep the last shot."""
+    info = probe_video(video)
+    cutter = ShotCutter(info.fps, (info.width, info.height), adaptive_threshold, min_shot_frames)
     shot = np.zeros(num_frames, dtype=np.int32)
-    for cut in cuts:
-        if 0 < cut < num_frames:
-            shot[cut:] += 1
+    for index, shot_id, _ in frames_with_shots(iter_frames(video, stop=num_frames), cutter):
+        shot[index:] = shot_id
     return shot

@@ -13,7 +13,7 @@ import numpy as np
 from mshot.artifacts.tracklets import save_tracklets
 from mshot.geometry.camera import default_focal_px, image_centre
 from mshot.progress import Progress, scaled
-from mshot.shots import detect_shots
+from mshot.shots import ShotCutter, frames_with_shots
 from mshot.video import VideoInfo, iter_frames, probe_video, require_trackable
 from services.tracking.cpu.association import AssociationOptions, Associator, Track
 from services.tracking.cpu.detector import PeopleDetector, is_part_of_found
@@ -42,14 +42,14 @@ class CpuTracker:
         """`info`: the job's probe of `video` (probed here when None); the frames decoded here are the truth."""
         info = info or probe_video(video)
         require_trackable(video, info)
-        progress(0.0, "detecting shot cuts")
-        frame_shot = detect_shots(video, info.num_frames)
+        frame_shot = np.zeros(info.num_frames, dtype=np.int32)  # final for every frame handed out so far
+        cutter = ShotCutter(info.fps, (info.width, info.height))
         associator = Associator(options.association)
-        track_progress = scaled(progress, 0.02, 0.9)
+        track_progress = scaled(progress, 0.0, 0.9)
         decoded = 0
-        for index, frame in iter_frames(video, stop=info.num_frames):
+        for index, shot, frame in frames_with_shots(iter_frames(video, stop=info.num_frames), cutter):
             decoded = index + 1
-            shot = int(frame_shot[index])
+            frame_shot[index:] = shot
             expected = associator.predicted_boxes(index, shot, options.association.max_age)
             detections = self.detector.detect(frame, expected,
                                               scan=is_scan_frame(index, frame_shot, options.scan_every))
