@@ -52,6 +52,10 @@ IGNORED_BODY25 = (1, 9, 12)
 TORSO_BODY25 = (2, 5, 9, 12)
 # Frame rate (frames per second) at which FitOptions' temporal weights are given.
 REFERENCE_FPS = 30.0
+# 2D residuals are weighed as if measured in an image of this height (pixels), so weights hold across resolutions.
+REFERENCE_IMAGE_HEIGHT_PX = 1000.0
+# An initial root at a depth of at most this (metres) is no estimate (the reference stores zeros when undetected).
+MIN_INITIAL_DEPTH_M = 0.05
 
 
 def temporal_weight_scales(fps: float | None) -> tuple[float, float]:
@@ -83,16 +87,40 @@ class FitProblem:
     """Tensors and the objective of one fit; parameters live in `self.params`."""
 
     def __init__(self, rows, keypoints, joints_model, pose_prior, options, device, landmarks=None):
+        """rows: a tracklets mapping (person_id, frame_index, shot_id, image_size, focal_px, principal_px, fps and
+        the initial global_orient (M, 3), body_pose (M, 69), betas (M, 10), transl (M, 3) metres); keypoints (M, 25, 3)
+        x, y px, confidence; landmarks: a landmarks.LandmarkTargets or None."""
         self.options = options
         self.device = device
-        f32 = torch.float32
-        count = keypoints.shape[0]
         person = np.asarray(rows["person_id"]).astype(np.int64)
         self.person_ids, self.person_index = np.unique(person, return_inverse=True)
         self.model = joints_model.to(device)
         self.prior = pose_prior.to(device)
-        tensor = lambda a: torch.tensor(np.asarray(a), dtype=f32, device=device)  # noqa: E731
+        kp = self._set_keypoints(rows, keypoints)
+        self._set_camera(rows, count=kp.shape[0])
+        orient0, pose0, betas0, pelvis0 = self._set_initial_estimates(rows, person, kp)
+        self._set_temporal_links(rows, person)
+        self.params = {
+            "global_orient": self._tensor(orient0).requires_grad_(),
+            "body_pose": self._tensor(pose0).requires_grad_(),
+            "root_uv": project(pelvis0[:, None, :], self.focal, self.principal)[:, 0].clone().requires_grad_(),
+            "log_depth": torch.log(self.depth_anchor).clone().requires_grad_(),
+            "betas": self._tensor(betas0).requires_grad_(),
+        }
+        self.evaluations = 0
+        self.landmark_directions = self.landmark_weights = None
+        self.scene = None  # per-row tensors of a scene.ShotScene, set by use_scene before the refine stage
+        if landmarks is not None:  # a LandmarkTargets (landmarks.py)
+            self.landmark_directions = self._tensor(landmarks.directions)
+            self.landmark_weights = self._tensor(landmarks.weights)
 
+    def _tensor(self, array) -> torch.Tensor:
+        return torch.tensor(np.asarray(array), dtype=torch.float32, device=self.device)
+
+    def _set_keypoints(self, rows, keypoints) -> np.ndarray:
+        """Keypoints below `min_confidence` zeroed; rows with fewer than `min_keypoints` used keypoints (or marked
+        invalid in `rows`) not fitted. Returns the cleaned (M, 25, 3) keypoints."""
+        options = self.options
         kp = np.asarray(keypoints, dtype=np.float32).copy()
         kp[kp[..., 2] < options.min_confidence] = 0.0
         used = np.ones(25, dtype=bool)
@@ -102,29 +130,38 @@ class FitProblem:
             valid &= np.asarray(rows["valid"]).astype(bool)
         kp[~valid] = 0.0
         self.valid = valid
-        self.keypoints = tensor(kp)
-        self.confidence_mask = torch.ones(count, 25, dtype=f32, device=device)  # outlier gating sets 0s
-        weights = np.ones(25, dtype=np.float32)
-        weights[list(IGNORED_BODY25)] = 0.0
-        self.joint_weights = tensor(weights)
+        self.invalid = self._tensor(~valid)
+        self.keypoints = self._tensor(kp)
+        self.confidence_mask = torch.ones(kp.shape[0], 25, dtype=torch.float32, device=self.device)  # gating: 0s
+        self.joint_weights = self._tensor(used.astype(np.float32))
         torso = np.zeros(25, dtype=np.float32)
         torso[list(TORSO_BODY25)] = 1.0
-        self.torso_weights = tensor(torso)
+        self.torso_weights = self._tensor(torso)
+        frames_per_person = np.bincount(self.person_index[valid], minlength=len(self.person_ids))
+        self.shape_frames = self._tensor(np.maximum(frames_per_person, 1))
+        return kp
 
+    def _set_camera(self, rows, count: int) -> None:
+        """Intrinsics per row, the 2D data weight (residuals in units of a REFERENCE_IMAGE_HEIGHT_PX image) and the
+        frame-rate scales of the temporal terms."""
         image_size = np.asarray(rows["image_size"], dtype=np.float64)
         height = image_size[0] if image_size.ndim == 1 else image_size[:, 0]
-        self.data_weight = tensor(np.broadcast_to(1000.0 / height, (count,)))
+        self.data_weight = self._tensor(np.broadcast_to(REFERENCE_IMAGE_HEIGHT_PX / height, (count,)))
         self.velocity_scale, self.accel_scale = temporal_weight_scales(float(rows["fps"]) if "fps" in rows else None)
-        self.focal = tensor(rows["focal_px"])
-        self.principal = tensor(rows["principal_px"])
+        self.focal = self._tensor(rows["focal_px"])
+        self.principal = self._tensor(rows["principal_px"])
 
-        # Initial estimates; rows without a usable initial root copy the nearest usable row of the person.
+    def _set_initial_estimates(self, rows, person: np.ndarray, kp: np.ndarray):
+        """The start of the fit and what its priors pull towards; rows without a usable initial root copy the
+        nearest usable row of the person. Returns (orient0 (M, 3) and pose0 (M, 69) radians, betas0 (P, 10),
+        pelvis0 (M, 3) metres)."""
         transl0 = np.asarray(rows["transl"], dtype=np.float64)
-        usable = transl0[:, 2] > 0.05  # rows with an initial estimate (the reference stores zeros when undetected)
+        usable = transl0[:, 2] > MIN_INITIAL_DEPTH_M  # the reference stores zeros when undetected
         lacking = np.setdiff1d(person, person[usable])
         if lacking.size:
-            raise InvalidInput(f"tracklets: key 'transl' has no frame in front of the camera (depth > 0.05 m) for "
-                               f"person(s) {lacking.tolist()}; no initial estimate to start from")
+            raise InvalidInput(f"tracklets: key 'transl' has no frame in front of the camera (depth > "
+                               f"{MIN_INITIAL_DEPTH_M} m) for person(s) {lacking.tolist()}; no initial estimate to "
+                               f"start from")
         orient0 = _fill_from_nearest(np.asarray(rows["global_orient"], dtype=np.float64), usable, person)
         pose0 = _fill_from_nearest(np.asarray(rows["body_pose"], dtype=np.float64), usable, person)
         transl0 = _fill_from_nearest(transl0, usable, person)
@@ -132,46 +169,31 @@ class FitProblem:
         betas0 = []
         for p in range(len(self.person_ids)):
             mine = self.person_index == p
-            chosen = mine & usable & valid if np.any(mine & usable & valid) else mine & usable
+            chosen = mine & usable & self.valid if np.any(mine & usable & self.valid) else mine & usable
             betas0.append(np.median(betas_rows0[chosen], axis=0))
         betas0 = np.stack(betas0)
-        self.betas_mean = tensor(betas0)
+        self.betas_mean = self._tensor(betas0)
         with torch.no_grad():
-            rest0 = self.model.rest_joints(tensor(betas_rows0))
-            pelvis0 = tensor(transl0) + rest0[:, 0]
+            rest0 = self.model.rest_joints(self._tensor(betas_rows0))
+            pelvis0 = self._tensor(transl0) + rest0[:, 0]
             self.size_reference = self._body_size(self.model.rest_joints(self.betas_mean))  # (P,) metres
             # The initial depth belongs to the row's own initial betas; at the person's reference size it becomes:
             self.depth_anchor = pelvis0[:, 2] * self.size_reference[self.person_index] / self._body_size(rest0)
         self.depth0 = pelvis0[:, 2].clone()
         self.pelvis0 = pelvis0
-        self.rotation0 = axis_angle_to_matrix(tensor(orient0))
-        self.pose0 = tensor(pose0)
+        self.rotation0 = axis_angle_to_matrix(self._tensor(orient0))
+        self.pose0 = self._tensor(pose0)
         self.initial_pose_weights = self._initial_pose_weights(kp[..., 2] > 0)
-        uv0 = project(pelvis0[:, None, :], self.focal, self.principal)[:, 0]
-        frames_per_person = np.bincount(self.person_index[valid], minlength=len(self.person_ids))
-        self.shape_frames = tensor(np.maximum(frames_per_person, 1))
-        self.invalid = tensor(~valid)
+        return orient0, pose0, betas0, pelvis0
 
+    def _set_temporal_links(self, rows, person: np.ndarray) -> None:
+        """Index tensors of the temporal terms: consecutive row pairs and triples of a person (triples_in_shot:
+        those within one shot) and each row's person."""
         links = temporal_links(person, rows["frame_index"], rows["shot_id"])
-        as_index = lambda a: torch.as_tensor(a, dtype=torch.long, device=device)  # noqa: E731
+        as_index = lambda a: torch.as_tensor(a, dtype=torch.long, device=self.device)  # noqa: E731
         self.pairs, self.triples = as_index(links.pairs), as_index(links.triples)
         self.triples_in_shot = as_index(links.triples_in_shot)
         self.row_person = as_index(self.person_index)
-
-        self.params = {
-            "global_orient": tensor(orient0).requires_grad_(),
-            "body_pose": tensor(pose0).requires_grad_(),
-            "root_uv": uv0.clone().requires_grad_(),
-            "log_depth": torch.log(pelvis0[:, 2] * self.size_reference[self.person_index] / self._body_size(rest0))
-            .clone().requires_grad_(),
-            "betas": tensor(betas0).requires_grad_(),
-        }
-        self.evaluations = 0
-        self.landmark_directions = self.landmark_weights = None
-        self.scene = None  # per-row tensors of a scene.ShotScene, set by use_scene before the refine stage
-        if landmarks is not None:  # a LandmarkTargets (landmarks.py)
-            self.landmark_directions = tensor(landmarks.directions)
-            self.landmark_weights = tensor(landmarks.weights)
 
     def _initial_pose_weights(self, seen: np.ndarray) -> torch.Tensor:
         """(M, 69) weight of each body-pose coordinate's pull to its initial estimate.
