@@ -30,7 +30,7 @@ from services.dataset import previews
 from services.dataset.bodies import RowRenders
 from services.dataset.cameras import shared_intrinsics
 from services.dataset.formats import ANIMATION_FORMATS, FORMATS, check_known, skip_reason
-from services.dataset.person import export_person, gate
+from services.dataset.person import ExportSources, export_person, gate
 from services.dataset.selection import SelectionOptions, diverse_subset, gate_rows, silhouette_reasons, split_validation
 
 
@@ -78,56 +78,25 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
     tracklets, keypoints, fits = (load_tracklets(paths["tracklets"]), load_keypoints(paths["keypoints"]),
                                   load_fits(paths["fits"]))
     _check_inputs(tracklets, keypoints, fits, paths)
-    all_persons = [int(p) for p in np.unique(tracklets["person_id"])]
-    persons = list(options.person_ids) or all_persons
-    missing = [p for p in persons if p not in all_persons]
-    if missing:
-        raise NotFound(f"person id(s) {missing} not in the tracklets; persons are {all_persons}")
+    persons = _persons(tracklets, options)
     height, width = (int(v) for v in tracklets["image_size"])
-    sel = options.selection
-    betas = row_betas(fits)
     renderer = MeshRenderer(width, height, body_model.faces)
     meshes = FittedMeshes(body_model, fits)
     renders = RowRenders(renderer, meshes, fits)
-    real_masks = str(tracklets["mask_source"]) in ("segmentation", "phalp")
-    verdicts: dict[int, dict] = {}
-    for n, person in enumerate(persons):
-        rows = np.flatnonzero(tracklets["person_id"] == person)
-        reasons = gate_rows(rows, tracklets, keypoints["keypoints_body25"], fits, sel)
-        if real_masks:
-            for row in rows:
-                if reasons[int(row)]:
-                    continue
-                silhouette = renders.silhouette(int(row))
-                mask = decode_mask(str(tracklets["mask_rle"][row]), height, width)
-                reasons[int(row)] += silhouette_reasons(silhouette, mask, sel)
-        passing = np.array([r for r in rows if not reasons[int(r)]], dtype=int)
-        features = np.column_stack([fits["body_pose"][passing], 2 * fits["global_orient"][passing]]) if len(
-            passing) else np.zeros((0, 72))
-        chosen = passing[diverse_subset(features, sel.target_frames)] if len(passing) else passing
-        train, val = split_validation(chosen, sel.val_fraction)
-        verdicts[person] = {"rows": rows, "reasons": reasons, "train": train, "val": val}
-        progress(0.4 * (n + 1) / len(persons), f"selected frames of person {person}")
-    kept_any = any(len(v["train"]) + len(v["val"]) for v in verdicts.values())
-    nothing_kept = ""
-    if not kept_any:  # a result, not an error: every frame's verdict is in the manifests and the report
-        counts = Counter(gate(reason) for v in verdicts.values() for rs in v["reasons"].values() for reason in rs)
-        top = "; ".join(f"{name} gate {count} frames" for name, count in counts.most_common(4))
-        nothing_kept = f"no frame passed the selection for person(s) {persons}; rejections: {top}"
+    verdicts = {person: _select(person, tracklets, keypoints, fits, renders, options.selection)
+                for person in persons}
+    progress(0.4, f"selected frames of {len(persons)} person(s)")
+    nothing_kept = _nothing_kept(verdicts, persons)
     for v in verdicts.values():
         v["skipped"] = _skipped_formats(options.formats, v, fits)
-    for fmt in sorted(SINGLE_CAMERA_FORMATS.intersection(options.formats)):  # refuse before writing anything
-        for person, v in verdicts.items():
-            kept = np.concatenate([v["train"], v["val"]])
-            if len(kept) and fmt not in v["skipped"]:
-                shared_intrinsics(fits, kept, f"{fmt} export of person {person}")
+    _check_single_camera(verdicts, options.formats, fits)  # refuse before writing anything
     needed = {int(r) for v in verdicts.values() for r in np.concatenate([v["train"], v["val"]])}
     frames = _read_frames(paths["video"], tracklets, needed)
     staging = out.with_name(f".{out.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
+    sources = ExportSources(tracklets, keypoints, fits, row_betas(fits), frames, renders, meshes, body_model, options)
     try:
-        report = _write_export(staging, verdicts, frames, tracklets, keypoints, fits, betas, options, renders,
-                               meshes, body_model, progress, nothing_kept)
+        report = _write_export(staging, verdicts, sources, progress, nothing_kept)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -139,13 +108,59 @@ def export_dataset(paths: dict[str, Path], out: Path, body_model, options: Datas
     return report
 
 
-def _write_export(out, verdicts, frames, tracklets, keypoints, fits, betas, options, renders, meshes, body_model,
-                  progress, nothing_kept: str) -> dict:
+def _persons(tracklets, options: DatasetOptions) -> list[int]:
+    """The person ids to export: options.person_ids (NotFound for one not in the tracklets) or all."""
+    all_persons = [int(p) for p in np.unique(tracklets["person_id"])]
+    persons = list(options.person_ids) or all_persons
+    missing = [p for p in persons if p not in all_persons]
+    if missing:
+        raise NotFound(f"person id(s) {missing} not in the tracklets; persons are {all_persons}")
+    return persons
+
+
+def _check_single_camera(verdicts: dict, formats, fits) -> None:
+    """Formats with one camera per person need every kept row of a person to share its intrinsics."""
+    for fmt in sorted(SINGLE_CAMERA_FORMATS.intersection(formats)):
+        for person, v in verdicts.items():
+            kept = np.concatenate([v["train"], v["val"]])
+            if len(kept) and fmt not in v["skipped"]:
+                shared_intrinsics(fits, kept, f"{fmt} export of person {person}")
+
+
+def _select(person: int, tracklets, keypoints, fits, renders: RowRenders, sel) -> dict:
+    """A person's verdicts: rows (their row indices), reasons (row -> rejection reasons), train and val rows."""
+    height, width = (int(v) for v in tracklets["image_size"])
+    rows = np.flatnonzero(tracklets["person_id"] == person)
+    reasons = gate_rows(rows, tracklets, keypoints["keypoints_body25"], fits, sel)
+    if str(tracklets["mask_source"]) in ("segmentation", "phalp"):  # real masks: the body must agree with them
+        for row in rows:
+            if not reasons[int(row)]:
+                mask = decode_mask(str(tracklets["mask_rle"][row]), height, width)
+                reasons[int(row)] += silhouette_reasons(renders.silhouette(int(row)), mask, sel)
+    passing = np.array([r for r in rows if not reasons[int(r)]], dtype=int)
+    features = np.column_stack([fits["body_pose"][passing], 2 * fits["global_orient"][passing]]) if len(
+        passing) else np.zeros((0, 72))
+    chosen = passing[diverse_subset(features, sel.target_frames)] if len(passing) else passing
+    train, val = split_validation(chosen, sel.val_fraction)
+    return {"rows": rows, "reasons": reasons, "train": train, "val": val}
+
+
+def _nothing_kept(verdicts: dict, persons: list[int]) -> str:
+    """"" when some frame is kept; else the message naming the gates that rejected most (a result, not an error:
+    every frame's verdict is in the manifests and the report)."""
+    if any(len(v["train"]) + len(v["val"]) for v in verdicts.values()):
+        return ""
+    counts = Counter(gate(reason) for v in verdicts.values() for rs in v["reasons"].values() for reason in rs)
+    top = "; ".join(f"{name} gate {count} frames" for name, count in counts.most_common(4))
+    return f"no frame passed the selection for person(s) {persons}; rejections: {top}"
+
+
+def _write_export(out: Path, verdicts: dict, src: ExportSources, progress: Progress, nothing_kept: str) -> dict:
+    options, tracklets = src.options, src.tracklets
     report = {"persons": {}, "formats": list(options.formats), "thresholds": options.selection.__dict__,
               "mask_source": str(tracklets["mask_source"]), "nothing_kept": nothing_kept}
     for n, (person, v) in enumerate(verdicts.items()):
-        report["persons"][str(person)] = export_person(person, v, frames, tracklets, keypoints, fits, betas, out,
-                                                        options, renders, meshes, body_model)
+        report["persons"][str(person)] = export_person(person, v, out, src)
         progress(0.4 + 0.6 * (n + 1) / len(verdicts), f"exported person {person}")
     out.mkdir(parents=True, exist_ok=True)
     if options.previews:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +25,27 @@ def gate(reason: str) -> str:
     return reason.split(":", 1)[0]
 
 
-def export_person(person, v, frames, tracklets, keypoints, fits, betas, out, options, renders, meshes, body_model):
-    """`renders`, `meshes`: bodies.RowRenders and mshot.body.posed.FittedMeshes of the export (each row's made once)."""
+@dataclass(frozen=True)
+class ExportSources:
+    """What every person's export reads. tracklets, keypoints, fits: the loaded artifacts; betas (M, 10) per row;
+    frames: row -> (H, W, 3) BGR frame; renders, meshes: bodies.RowRenders and mshot.body.posed.FittedMeshes (each
+    row's made once); body_model: the SMPL body model; options: DatasetOptions."""
+
+    tracklets: dict
+    keypoints: dict
+    fits: dict
+    betas: np.ndarray
+    frames: dict
+    renders: object
+    meshes: object
+    body_model: object
+    options: object
+
+
+def export_person(person: int, v: dict, out: Path, src: ExportSources) -> dict:
+    """Write `out/person_<person>/` from the person's verdicts `v` (rows, reasons, train, val, skipped)."""
+    tracklets, keypoints, fits, betas, frames = src.tracklets, src.keypoints, src.fits, src.betas, src.frames
+    renders, meshes, body_model, options = src.renders, src.meshes, src.body_model, src.options
     image_size = tuple(int(x) for x in tracklets["image_size"])
     folder = out / f"person_{person:03d}"
     chosen = np.sort(np.concatenate([v["train"], v["val"]]))

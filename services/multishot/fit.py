@@ -227,11 +227,22 @@ def fit_tracklets(tracklets: Mapping[str, np.ndarray], keypoints_body25: np.ndar
     progress(0.0, "multishot: fitting")
     stats = {"device": str(device), "rows": int(keypoints.shape[0]), "persons": len(problem.person_ids),
              "landmarks": landmark_stats}
+    _optimise(problem, tracklets, keypoints, options, progress, stats)
+    result = _result(problem, tracklets, keypoints, stats)
+    stats["evaluations"] = problem.evaluations
+    stats["seconds"] = time.perf_counter() - started
+    progress(1.0, "multishot: done")
+    return result
+
+
+def _optimise(problem: FitProblem, tracklets, keypoints: np.ndarray, options: FitOptions, progress: Progress,
+              stats: dict) -> None:
+    """The stages (module doc) on `problem`'s parameters, in place; each stage's figures go into `stats`."""
     root = ["global_orient", "root_uv", "log_depth"]
     everything = [*root, "body_pose", "betas"]
     extent = person_extent_px(keypoints, problem.person_index, problem.valid, options.min_confidence)
     start_rho = torch.tensor(robust_scale_px(extent, options.rho_start_fraction, options.rho_px),
-                             dtype=torch.float32, device=device)[:, None, None]  # (M, 1, 1) px
+                             dtype=torch.float32, device=problem.device)[:, None, None]  # (M, 1, 1) px
     stats["rho_start_px"] = float(start_rho.median())
     stats["torso"] = _run_stage(problem, root, "torso", start_rho, options.torso_iters,
                                 scaled(progress, 0.0, 0.15))
@@ -249,24 +260,26 @@ def fit_tracklets(tracklets: Mapping[str, np.ndarray], keypoints_body25: np.ndar
     stats["refine"] = _run_stage(problem, everything, "body", options.rho_px, options.refine_iters,
                                  scaled(progress, 0.75, 1.0))
     with torch.no_grad():
-        body = problem.body()
         stats["terms"] = {name: float(value) for name, value in problem.terms("body", options.rho_px).items()}
-    result = FitResult(
+
+
+def _result(problem: FitProblem, tracklets, keypoints: np.ndarray, stats: dict) -> FitResult:
+    """The fitted parameters as float32 arrays aligned with the rows (betas per person)."""
+    with torch.no_grad():
+        body = problem.body()
+    detached = lambda name: problem.params[name].detach().cpu().numpy().astype(np.float32)  # noqa: E731
+    return FitResult(
         person_id=np.asarray(tracklets["person_id"]).astype(np.int32),
         frame_index=np.asarray(tracklets["frame_index"]).astype(np.int32),
         shot_id=np.asarray(tracklets["shot_id"]).astype(np.int32),
-        global_orient=problem.params["global_orient"].detach().cpu().numpy().astype(np.float32),
-        body_pose=problem.params["body_pose"].detach().cpu().numpy().astype(np.float32),
+        global_orient=detached("global_orient"),
+        body_pose=detached("body_pose"),
         transl=body["transl"].cpu().numpy().astype(np.float32),
         focal_px=np.asarray(tracklets["focal_px"], dtype=np.float32),
         principal_px=np.asarray(tracklets["principal_px"], dtype=np.float32),
         valid=problem.valid.copy(),
         reproj_px=_reprojection_error(problem, keypoints),
         betas_person_id=problem.person_ids.astype(np.int32),
-        betas=problem.params["betas"].detach().cpu().numpy().astype(np.float32),
+        betas=detached("betas"),
         stats=stats,
     )
-    stats["evaluations"] = problem.evaluations
-    stats["seconds"] = time.perf_counter() - started
-    progress(1.0, "multishot: done")
-    return result
