@@ -7,7 +7,7 @@ import json
 import sys
 import tarfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
 
@@ -184,12 +184,16 @@ def _write_chunks(stream: Iterator[pipeline_pb2.ArtifactChunk], dest: Path) -> t
     return digest.hexdigest(), size
 
 
-def fetch_results(stub: pipeline_pb2_grpc.PipelineStub, job: pipeline_pb2.Job, out: Path) -> dict[str, Path]:
+def fetch_results(stub: pipeline_pb2_grpc.PipelineStub, job: pipeline_pb2.Job, out: Path,
+                  downloaded: Mapping[str, Path] | None = None) -> dict[str, Path]:
     """Download every artifact of a job's finished stages into `out/artifacts/` over the API (GetArtifact), except
     the dataset archive: that is unpacked into `out/dataset/` and not kept beside it (the store holds it), so the
-    result folder has the dataset once."""
+    result folder has the dataset once. `downloaded`: artifacts of this job already fetched (name -> path; a job's
+    artifacts never change), not fetched again."""
+    downloaded = downloaded or {}
     names = [name for status in job.stages for name in status.result.artifacts]
-    paths = {name: download_artifact(stub, job.job_id, name, out / "artifacts") for name in names}
+    paths = {name: downloaded[name] if name in downloaded else
+             download_artifact(stub, job.job_id, name, out / "artifacts") for name in names}
     if "dataset" in paths:
         archive = paths.pop("dataset")
         try:

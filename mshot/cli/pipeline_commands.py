@@ -112,7 +112,7 @@ def run_command(args: argparse.Namespace) -> int:
             job = rpc("submitting the job", stub.SubmitJob, pipeline_pb2.SubmitJobRequest(video=video, options=options))
             print(f"job {job.job_id}", file=console, flush=True)
             job = watch(stub, job.job_id, stream=console, on_job=lambda job: overlay.on_job(stub, job))
-            paths = fetch_results(stub, job, args.out)  # every finished stage's, also of a failed job
+            paths = fetch_results(stub, job, args.out, overlay.downloaded)  # every finished stage's, failed job too
         summary = job_summary(job)
         paths.update(overlay.finish(paths))
         write_summary(args.out, summary, paths, body_model)

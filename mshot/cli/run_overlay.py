@@ -20,6 +20,7 @@ class RunOverlay:
         self.video, self.out, self.body_model, self.console = video, out, body_model, console
         self._thread: threading.Thread | None = None
         self._result: dict[str, Path] = {}
+        self.downloaded: dict[str, Path] = {}  # the job's artifacts fetched for the overlay (name -> path)
 
     def on_job(self, stub, job: pipeline_pb2.Job) -> None:
         """A watch callback: start the overlay once the job's stages have made tracklets and fits."""
@@ -31,8 +32,9 @@ class RunOverlay:
             return
         from mshot.cli.client import download_artifact
 
-        paths = {name: download_artifact(stub, job.job_id, name, self.out / "artifacts") for name in OVERLAY_INPUTS}
-        self._start(paths)
+        self.downloaded = {name: download_artifact(stub, job.job_id, name, self.out / "artifacts")
+                           for name in OVERLAY_INPUTS}
+        self._start(self.downloaded)
 
     def finish(self, paths: dict[str, Path]) -> dict[str, Path]:
         """{"overlay": path} once it is written (drawn now from `paths` if it was not started), else {}."""
