@@ -11,7 +11,9 @@ import numpy as np
 from mshot.npzio import load_npz
 
 
-def _persons(paths: dict[str, Path]) -> list[dict]:
+def person_figures(paths: dict[str, Path]) -> list[dict]:
+    """Per tracked person: frames, observed frames, shots; with fits, the fitted frames and the median
+    reprojection error in pixels and as a share of the person's box height (over the fitted frames)."""
     if "tracklets" not in paths:
         return []
     tracklets = load_npz(paths["tracklets"], "tracklets")
@@ -41,7 +43,7 @@ def _persons(paths: dict[str, Path]) -> list[dict]:
 
 def write_summary(out: Path, job: dict, paths: dict[str, Path], body_model: Path) -> None:
     report = json.loads(paths["report"].read_text()) if "report" in paths else {}
-    summary = {"job": job, "body_model": str(body_model), "persons": _persons(paths), "dataset_report": report}
+    summary = {"job": job, "body_model": str(body_model), "persons": person_figures(paths), "dataset_report": report}
     tracklets = load_npz(paths["tracklets"], "tracklets") if "tracklets" in paths else None
     if tracklets is not None:
         summary["video"] = {"frames": int(tracklets["num_frames"]), "fps": float(tracklets["fps"]),
