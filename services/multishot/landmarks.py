@@ -16,8 +16,10 @@ import torch
 from mshot.body.blazepose_smpl import TORSO_BONES, landmark_bone_directions, model_bone_directions
 from mshot.errors import InvalidInput
 from mshot.geometry.camera import ray_rotation
-from mshot.geometry.rotations import matrix_to_axis_angle
+from mshot.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from services.multishot import losses
+from services.multishot.body_size import LEFT_ANKLE, NECK, RIGHT_ANKLE, image_up
+from services.multishot.scene import UPRIGHT_DEG
 
 MID_HIP = 8  # BODY_25
 # A row's landmarks are usable when its torso bones (spine, hip line, shoulder line) are this visible.
@@ -58,6 +60,48 @@ def landmark_targets(world_landmarks: np.ndarray, rows: dict, keypoints_body25: 
     usable = (weights[:, :TORSO_BONES] >= MIN_TORSO_WEIGHT).all(1)
     weights = np.where(usable[:, None], weights, 0.0)
     return LandmarkTargets(directions.astype(np.float32), weights.astype(np.float32), usable)
+
+
+def rotation_onto(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(..., 3) unit vectors -> (..., 3, 3) the smallest rotation R with R @ source = target (identity where they
+    agree; opposite vectors are not expected here)."""
+    axis = np.cross(source, target)
+    sine = np.linalg.norm(axis, axis=-1, keepdims=True)
+    angle = np.arctan2(sine, (source * target).sum(-1, keepdims=True))
+    return axis_angle_to_matrix(axis / np.maximum(sine, 1e-12) * angle)
+
+
+def pitch_from_image(targets: LandmarkTargets, rows: dict, keypoints_body25: np.ndarray,
+                     min_confidence: float) -> tuple[LandmarkTargets, np.ndarray]:
+    """Each shot's landmark directions turned so that their up agrees with the image's.
+
+    BlazePose's world landmarks are about as upright in its own (ray-aligned) frame seen from above as from eye
+    level: on tests/data/gt_video2's high shot (camera pitched ~30 degrees down) the landmarks' torso axis leans
+    12 degrees, the fit's 17-19. A body pitched too little is foreshortened too little: it is placed too far
+    (depth +22 % there at the true focal) and scores its orientation off. The image knows the pitch: standing
+    people's ankle-to-neck lines meet at the vertical vanishing point (body_size.image_up). Per shot, the landmark
+    up is the mean spine (bone 0) of its usable rows; the rows whose spine is within scene.UPRIGHT_DEG of it and
+    whose neck and ankles are seen (confidence >= min_confidence) give image_up, with the landmark up as its
+    prior (a shot whose lines share a plane keeps the landmarks' pitch); every direction of the shot is turned by
+    rotation_onto(landmark up, image up). rows: shot_id, focal_px, principal_px; keypoints (M, 25, 3) px.
+    -> (the turned targets, (S, 3) each shot's angle of turn as axis-angle, radians, shots in sorted order)."""
+    shots, shot = np.unique(np.asarray(rows["shot_id"]), return_inverse=True)
+    spine = targets.directions[:, 0].astype(np.float64)
+    landmark_up = np.tile([0.0, -1.0, 0.0], (len(shots), 1))
+    upright = np.zeros(len(shot), bool)
+    for k in range(len(shots)):
+        mine = targets.usable & (shot == k)
+        if mine.any():
+            landmark_up[k] = spine[mine].sum(0) / max(float(np.linalg.norm(spine[mine].sum(0))), 1e-9)
+            upright |= mine & (spine @ landmark_up[k] >= np.cos(np.radians(UPRIGHT_DEG)))
+    keypoints = np.asarray(keypoints_body25, dtype=np.float64)
+    seen = keypoints[:, [NECK, LEFT_ANKLE, RIGHT_ANKLE], 2].min(1) >= min_confidence
+    up = image_up(keypoints, np.asarray(rows["focal_px"], dtype=np.float64),
+                  np.asarray(rows["principal_px"], dtype=np.float64), shot, upright & seen, landmark_up)
+    rotation = rotation_onto(landmark_up, up)
+    directions = np.einsum("mij,mbj->mbi", rotation[shot], targets.directions.astype(np.float64))
+    turned = LandmarkTargets(directions.astype(np.float32), targets.weights, targets.usable)
+    return turned, matrix_to_axis_angle(rotation)
 
 
 def smoothed_in_shot(targets: LandmarkTargets, pairs_in_shot: np.ndarray) -> LandmarkTargets:
