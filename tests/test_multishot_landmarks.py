@@ -208,18 +208,19 @@ def test_a_shots_landmarks_are_turned_to_the_pitch_of_its_peoples_vertical_lines
     # Shot 0: three people seen by a camera pitched 30 degrees down, whose landmarks stand straight up in the
     # image (spine (0, -1, 0), as BlazePose tends to see people from above): every direction of the shot turns
     # 30 degrees about x. Shot 1: the same landmarks, ankles unseen: no image evidence, the landmarks' up stays.
+    # Shot 2: the same three rows as one person (a lone person's lines say too little): the landmarks' up stays.
     focal, principal = 500.0, np.array([320.0, 240.0])
-    keypoints = np.concatenate([_pitched_camera_keypoints(30.0, focal, principal)] * 2)
-    keypoints[3:, [11, 14], 2] = 0.0
-    directions = np.zeros((6, len(BONES), 3), np.float32)
+    keypoints = np.concatenate([_pitched_camera_keypoints(30.0, focal, principal)] * 3)
+    keypoints[3:6, [11, 14], 2] = 0.0
+    directions = np.zeros((9, len(BONES), 3), np.float32)
     directions[:, SPINE] = [0.0, -1.0, 0.0]
     directions[:, HIP_LINE] = [1.0, 0.0, 0.0]
     directions[:, LEFT_THIGH] = [0.0, 0.0, 1.0]
-    targets = LandmarkTargets(directions, np.ones((6, len(BONES)), np.float32), np.ones(6, bool))
-    rows = {"shot_id": np.array([0, 0, 0, 1, 1, 1]), "focal_px": np.full(6, focal),
-            "principal_px": np.tile(principal, (6, 1))}
+    targets = LandmarkTargets(directions, np.ones((9, len(BONES)), np.float32), np.ones(9, bool))
+    rows = {"person_id": np.array([0, 1, 2, 0, 1, 2, 3, 3, 3]), "shot_id": np.repeat([0, 1, 2], 3),
+            "focal_px": np.full(9, focal), "principal_px": np.tile(principal, (9, 1))}
     turned, turn = pitch_from_image(targets, rows, keypoints, min_confidence=0.1)
-    np.testing.assert_allclose(np.degrees(np.linalg.norm(turn, axis=-1)), [30.0, 0.0], atol=0.05)
+    np.testing.assert_allclose(np.degrees(np.linalg.norm(turn, axis=-1)), [30.0, 0.0, 0.0], atol=0.05)
     np.testing.assert_allclose(turned.directions[0, SPINE], [0.0, -np.cos(np.radians(30)), -0.5], atol=1e-3)
     np.testing.assert_allclose(turned.directions[0, HIP_LINE], [1.0, 0.0, 0.0], atol=1e-3)
     np.testing.assert_allclose(turned.directions[0, LEFT_THIGH], [0.0, -0.5, np.cos(np.radians(30))], atol=1e-3)

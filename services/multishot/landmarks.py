@@ -30,6 +30,10 @@ MIN_TORSO_WEIGHT = 0.3
 # seated_1person the ankles' visibility is ~0.1, and a shin left at rest hung straight down). The fit's direction
 # term keeps the visibilities, so the keypoints decide wherever they are seen.
 INIT_MIN_BONE_WEIGHT = 0.5
+# A shot's image up turns its landmarks only when its vertical lines come from this many people: one person's lines
+# barely move across the image, and their vanishing point is then set by how the person leans (a lone seated
+# singer's gave a 63 degree turn on ../shared/real_clips/seated_1person.mp4).
+MIN_PEOPLE_FOR_PITCH = 2
 
 
 @dataclass(frozen=True)
@@ -82,8 +86,9 @@ def pitch_from_image(targets: LandmarkTargets, rows: dict, keypoints_body25: np.
     people's ankle-to-neck lines meet at the vertical vanishing point (body_size.image_up). Per shot, the landmark
     up is the mean spine (bone 0) of its usable rows; the rows whose spine is within scene.UPRIGHT_DEG of it and
     whose neck and ankles are seen (confidence >= min_confidence) give image_up, with the landmark up as its
-    prior (a shot whose lines share a plane keeps the landmarks' pitch); every direction of the shot is turned by
-    rotation_onto(landmark up, image up). rows: shot_id, focal_px, principal_px; keypoints (M, 25, 3) px.
+    prior; every direction of the shot is turned by rotation_onto(landmark up, image up). A shot whose lines come
+    from fewer than MIN_PEOPLE_FOR_PITCH people keeps the landmarks' pitch. rows: person_id, shot_id, focal_px,
+    principal_px; keypoints (M, 25, 3) px.
     -> (the turned targets, (S, 3) each shot's angle of turn as axis-angle, radians, shots in sorted order)."""
     shots, shot = np.unique(np.asarray(rows["shot_id"]), return_inverse=True)
     spine = targets.directions[:, 0].astype(np.float64)
@@ -96,8 +101,13 @@ def pitch_from_image(targets: LandmarkTargets, rows: dict, keypoints_body25: np.
             upright |= mine & (spine @ landmark_up[k] >= np.cos(np.radians(UPRIGHT_DEG)))
     keypoints = np.asarray(keypoints_body25, dtype=np.float64)
     seen = keypoints[:, [NECK, LEFT_ANKLE, RIGHT_ANKLE], 2].min(1) >= min_confidence
+    lines = upright & seen
     up = image_up(keypoints, np.asarray(rows["focal_px"], dtype=np.float64),
-                  np.asarray(rows["principal_px"], dtype=np.float64), shot, upright & seen, landmark_up)
+                  np.asarray(rows["principal_px"], dtype=np.float64), shot, lines, landmark_up)
+    person = np.asarray(rows["person_id"])
+    for k in range(len(shots)):
+        if len(np.unique(person[lines & (shot == k)])) < MIN_PEOPLE_FOR_PITCH:
+            up[k] = landmark_up[k]
     rotation = rotation_onto(landmark_up, up)
     directions = np.einsum("mij,mbj->mbi", rotation[shot], targets.directions.astype(np.float64))
     turned = LandmarkTargets(directions.astype(np.float32), targets.weights, targets.usable)
