@@ -2,7 +2,8 @@
 body pose and global orientation fitted to them (instead of the CPU tracker's rest pose).
 
 The landmarks are metric 3D points about the hips in BlazePose's own frame, which looks along the viewing ray
-through the person (mshot/body/blazepose_smpl.py has the correspondence with SMPL). Only bone directions are used:
+through the person (mshot/body/blazepose_smpl.py has the correspondence with SMPL); each shot's are then turned to
+the pitch its image shows (pitch_from_image). Only bone directions are used:
 they carry what 2D keypoints lack (which way a limb points in depth) and none of BlazePose's guess of body size.
 """
 
