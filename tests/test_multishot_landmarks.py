@@ -22,6 +22,8 @@ from services.multishot.landmarks import (
     direction_residual,
     fit_initial_pose,
     landmark_targets,
+    pitch_from_image,
+    rotation_onto,
     smoothed_in_shot,
     torso_orientation,
 )
@@ -181,3 +183,46 @@ def test_a_video_without_a_usable_person_is_named(joints_model, synthetic):
     with pytest.raises(InvalidInput, match="no usable person: none of the 6 person-frames"):
         fit_tracklets(synthetic["tracklets"], np.zeros_like(synthetic["keypoints"]), joints_model,
                       FitOptions(device="cpu"))
+
+
+def test_rotation_onto_turns_the_image_up_onto_an_up_pitched_30_degrees_about_x():
+    pitched = np.array([0.0, -np.cos(np.radians(30)), -np.sin(np.radians(30))])
+    rotation = rotation_onto(np.array([0.0, -1.0, 0.0]), pitched)
+    np.testing.assert_allclose(rotation @ [0.0, -1.0, 0.0], pitched, atol=1e-9)
+    np.testing.assert_allclose(rotation @ [0.0, 0.0, 1.0], [0.0, -0.5, np.cos(np.radians(30))], atol=1e-9)
+    np.testing.assert_allclose(rotation @ [1.0, 0.0, 0.0], [1.0, 0.0, 0.0], atol=1e-9)  # about x: x stays
+    np.testing.assert_allclose(rotation_onto(pitched, pitched), np.eye(3), atol=1e-9)
+
+
+def _pitched_camera_keypoints(pitch_deg: float, focal: float, principal: np.ndarray) -> np.ndarray:
+    """(3, 25, 3) keypoints of three people standing 1.4 m from ankles to neck, seen by a camera pitched down."""
+    up = np.array([0.0, -np.cos(np.radians(pitch_deg)), -np.sin(np.radians(pitch_deg))])
+    keypoints = np.zeros((3, 25, 3))
+    for i, ankles in enumerate(([-2.0, 1.0, 8.0], [1.5, 1.2, 6.0], [0.3, 0.8, 10.0])):
+        for joint, point in ((11, ankles), (14, ankles), (1, np.add(ankles, 1.4 * up))):
+            keypoints[i, joint] = [*(focal * np.asarray(point[:2]) / point[2] + principal), 0.9]
+    return keypoints
+
+
+def test_a_shots_landmarks_are_turned_to_the_pitch_of_its_peoples_vertical_lines():
+    # Shot 0: three people seen by a camera pitched 30 degrees down, whose landmarks stand straight up in the
+    # image (spine (0, -1, 0), as BlazePose tends to see people from above): every direction of the shot turns
+    # 30 degrees about x. Shot 1: the same landmarks, ankles unseen: no image evidence, the landmarks' up stays.
+    # Shot 2: the same three rows as one person (a lone person's lines say too little): the landmarks' up stays.
+    focal, principal = 500.0, np.array([320.0, 240.0])
+    keypoints = np.concatenate([_pitched_camera_keypoints(30.0, focal, principal)] * 3)
+    keypoints[3:6, [11, 14], 2] = 0.0
+    directions = np.zeros((9, len(BONES), 3), np.float32)
+    directions[:, SPINE] = [0.0, -1.0, 0.0]
+    directions[:, HIP_LINE] = [1.0, 0.0, 0.0]
+    directions[:, LEFT_THIGH] = [0.0, 0.0, 1.0]
+    targets = LandmarkTargets(directions, np.ones((9, len(BONES)), np.float32), np.ones(9, bool))
+    rows = {"person_id": np.array([0, 1, 2, 0, 1, 2, 3, 3, 3]), "shot_id": np.repeat([0, 1, 2], 3),
+            "focal_px": np.full(9, focal), "principal_px": np.tile(principal, (9, 1))}
+    turned, turn = pitch_from_image(targets, rows, keypoints, min_confidence=0.1)
+    np.testing.assert_allclose(np.degrees(np.linalg.norm(turn, axis=-1)), [30.0, 0.0, 0.0], atol=0.05)
+    np.testing.assert_allclose(turned.directions[0, SPINE], [0.0, -np.cos(np.radians(30)), -0.5], atol=1e-3)
+    np.testing.assert_allclose(turned.directions[0, HIP_LINE], [1.0, 0.0, 0.0], atol=1e-3)
+    np.testing.assert_allclose(turned.directions[0, LEFT_THIGH], [0.0, -0.5, np.cos(np.radians(30))], atol=1e-3)
+    np.testing.assert_allclose(turned.directions[3:], directions[3:], atol=1e-6)
+    assert turned.weights is targets.weights

@@ -25,7 +25,13 @@ from mshot.errors import InvalidInput
 from mshot.progress import Progress, no_progress, scaled
 from services.multishot.body_size import rescale_people
 from services.multishot.kinematics import SparseSmplJoints
-from services.multishot.landmarks import LandmarkTargets, fit_initial_pose, landmark_targets, smoothed_in_shot
+from services.multishot.landmarks import (
+    LandmarkTargets,
+    fit_initial_pose,
+    landmark_targets,
+    pitch_from_image,
+    smoothed_in_shot,
+)
 from services.multishot.objective import FitProblem
 from services.multishot.pose_prior import DiagonalGaussianPosePrior
 from services.multishot.robust_scale import person_extent_px, robust_scale_px
@@ -74,6 +80,7 @@ class FitOptions:
     landmark_init: bool = True  # rows at the rest pose start from the landmarks' pose and orientation
     landmark_init_iters: int = 40
     landmark_smoothing: bool = True  # average each row's landmark directions with its neighbours' in the shot
+    landmark_pitch_from_image: bool = True  # turn each shot's landmarks to the image's up (landmarks.py)
     upright_weight: float = 2.0e3  # per (1 - cos) of the torso axis to the shot's up (scene.py), refine stage
     ground_weight: float = 2.0e4  # per m^2 (Geman-McClure) of the lower ankle above the shot's ankle plane
     size_from_ground: bool = True  # rescale each person to the floor its shots share (body_size.py)
@@ -177,6 +184,9 @@ def with_landmarks(tracklets: Mapping[str, np.ndarray], keypoints: np.ndarray, w
         return rows, None, {"rows_with_landmarks": 0, "rows_initialised": 0,
                             "used": "none: no world landmarks (2D keypoints and the pose prior only)"}
     targets = landmark_targets(world_landmarks, rows, keypoints)
+    turn = np.zeros((0, 3))
+    if options.landmark_pitch_from_image:
+        targets, turn = pitch_from_image(targets, rows, keypoints, options.min_confidence)
     if options.landmark_smoothing:
         links = temporal_links(rows["person_id"], rows["frame_index"], rows["shot_id"])
         targets = smoothed_in_shot(targets, links.pairs_in_shot)
@@ -189,6 +199,7 @@ def with_landmarks(tracklets: Mapping[str, np.ndarray], keypoints: np.ndarray, w
         rows["body_pose"] = np.where(chosen[:, None], pose, rows["body_pose"]).astype(np.float32)
     used = targets.usable.sum() > 0 and options.landmark_weight > 0
     stats = {"rows_with_landmarks": int(targets.usable.sum()), "rows_initialised": int(chosen.sum()),
+             "shot_turn_deg": np.degrees(np.linalg.norm(turn, axis=-1)).round(1).tolist(),
              "used": ("world landmarks: 3D bone-direction term" + (" and initial pose" if chosen.any() else ""))
              if used else "none: no usable world landmarks (2D keypoints and the pose prior only)"}
     return rows, (targets if used else None), stats

@@ -2,7 +2,8 @@
 body pose and global orientation fitted to them (instead of the CPU tracker's rest pose).
 
 The landmarks are metric 3D points about the hips in BlazePose's own frame, which looks along the viewing ray
-through the person (mshot/body/blazepose_smpl.py has the correspondence with SMPL). Only bone directions are used:
+through the person (mshot/body/blazepose_smpl.py has the correspondence with SMPL); each shot's are then turned to
+the pitch its image shows (pitch_from_image). Only bone directions are used:
 they carry what 2D keypoints lack (which way a limb points in depth) and none of BlazePose's guess of body size.
 """
 
@@ -16,8 +17,10 @@ import torch
 from mshot.body.blazepose_smpl import TORSO_BONES, landmark_bone_directions, model_bone_directions
 from mshot.errors import InvalidInput
 from mshot.geometry.camera import ray_rotation
-from mshot.geometry.rotations import matrix_to_axis_angle
+from mshot.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from services.multishot import losses
+from services.multishot.body_size import LEFT_ANKLE, NECK, RIGHT_ANKLE, image_up
+from services.multishot.scene import UPRIGHT_DEG
 
 MID_HIP = 8  # BODY_25
 # A row's landmarks are usable when its torso bones (spine, hip line, shoulder line) are this visible.
@@ -28,6 +31,10 @@ MIN_TORSO_WEIGHT = 0.3
 # seated_1person the ankles' visibility is ~0.1, and a shin left at rest hung straight down). The fit's direction
 # term keeps the visibilities, so the keypoints decide wherever they are seen.
 INIT_MIN_BONE_WEIGHT = 0.5
+# A shot's image up turns its landmarks only when its vertical lines come from this many people: one person's lines
+# barely move across the image, and their vanishing point is then set by how the person leans (a lone seated
+# singer's gave a 63 degree turn on ../shared/real_clips/seated_1person.mp4).
+MIN_PEOPLE_FOR_PITCH = 2
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,54 @@ def landmark_targets(world_landmarks: np.ndarray, rows: dict, keypoints_body25: 
     usable = (weights[:, :TORSO_BONES] >= MIN_TORSO_WEIGHT).all(1)
     weights = np.where(usable[:, None], weights, 0.0)
     return LandmarkTargets(directions.astype(np.float32), weights.astype(np.float32), usable)
+
+
+def rotation_onto(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(..., 3) unit vectors -> (..., 3, 3) the smallest rotation R with R @ source = target (identity where they
+    agree; opposite vectors are not expected here)."""
+    axis = np.cross(source, target)
+    sine = np.linalg.norm(axis, axis=-1, keepdims=True)
+    angle = np.arctan2(sine, (source * target).sum(-1, keepdims=True))
+    return axis_angle_to_matrix(axis / np.maximum(sine, 1e-12) * angle)
+
+
+def pitch_from_image(targets: LandmarkTargets, rows: dict, keypoints_body25: np.ndarray,
+                     min_confidence: float) -> tuple[LandmarkTargets, np.ndarray]:
+    """Each shot's landmark directions turned so that their up agrees with the image's.
+
+    BlazePose's world landmarks are about as upright in its own (ray-aligned) frame seen from above as from eye
+    level: on tests/data/gt_video2's high shot (camera pitched ~30 degrees down) the landmarks' torso axis leans
+    12 degrees, the fit's 17-19. A body pitched too little is foreshortened too little: it is placed too far
+    (depth +22 % there at the true focal) and scores its orientation off. The image knows the pitch: standing
+    people's ankle-to-neck lines meet at the vertical vanishing point (body_size.image_up). Per shot, the landmark
+    up is the mean spine (bone 0) of its usable rows; the rows whose spine is within scene.UPRIGHT_DEG of it and
+    whose neck and ankles are seen (confidence >= min_confidence) give image_up, with the landmark up as its
+    prior; every direction of the shot is turned by rotation_onto(landmark up, image up). A shot whose lines come
+    from fewer than MIN_PEOPLE_FOR_PITCH people keeps the landmarks' pitch. rows: person_id, shot_id, focal_px,
+    principal_px; keypoints (M, 25, 3) px.
+    -> (the turned targets, (S, 3) each shot's angle of turn as axis-angle, radians, shots in sorted order)."""
+    shots, shot = np.unique(np.asarray(rows["shot_id"]), return_inverse=True)
+    spine = targets.directions[:, 0].astype(np.float64)
+    landmark_up = np.tile([0.0, -1.0, 0.0], (len(shots), 1))
+    upright = np.zeros(len(shot), bool)
+    for k in range(len(shots)):
+        mine = targets.usable & (shot == k)
+        if mine.any():
+            landmark_up[k] = spine[mine].sum(0) / max(float(np.linalg.norm(spine[mine].sum(0))), 1e-9)
+            upright |= mine & (spine @ landmark_up[k] >= np.cos(np.radians(UPRIGHT_DEG)))
+    keypoints = np.asarray(keypoints_body25, dtype=np.float64)
+    seen = keypoints[:, [NECK, LEFT_ANKLE, RIGHT_ANKLE], 2].min(1) >= min_confidence
+    lines = upright & seen
+    up = image_up(keypoints, np.asarray(rows["focal_px"], dtype=np.float64),
+                  np.asarray(rows["principal_px"], dtype=np.float64), shot, lines, landmark_up)
+    person = np.asarray(rows["person_id"])
+    for k in range(len(shots)):
+        if len(np.unique(person[lines & (shot == k)])) < MIN_PEOPLE_FOR_PITCH:
+            up[k] = landmark_up[k]
+    rotation = rotation_onto(landmark_up, up)
+    directions = np.einsum("mij,mbj->mbi", rotation[shot], targets.directions.astype(np.float64))
+    turned = LandmarkTargets(directions.astype(np.float32), targets.weights, targets.usable)
+    return turned, matrix_to_axis_angle(rotation)
 
 
 def smoothed_in_shot(targets: LandmarkTargets, pairs_in_shot: np.ndarray) -> LandmarkTargets:
