@@ -309,15 +309,25 @@ class FitProblem:
             * losses.first_difference(relative, self.pairs).sum(),
             "joints_accel": o.joints_accel_weight * self.accel_scale
             * losses.second_difference(relative, self.triples).sum(),
-            "camera_joints_accel": o.camera_joints_accel_weight * losses.second_difference(
-                self.camera_relative_joints(b) * size_ratio[..., None], self.triples_in_shot).sum(),
         })
+        terms.update(self.camera_accel_terms(b, size_ratio))
         if self.scene is not None:
             points, up = b["points"], self.scene["up"]
             terms["upright"] = o.upright_weight * (self.scene["upright"] * upright_cost(points, up)).sum()
             terms["ground_contact"] = o.ground_weight * (
                 self.scene["near_ground"] * ground_contact_cost(points, up, self.scene["ground"])).sum()
         return terms
+
+    def camera_accel_terms(self, body: dict, size_ratio: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Within-shot acceleration of the pelvis-relative joints in the camera frame, split along the pelvis's
+        viewing ray (depth, which the 2D keypoints leave open) and across it (what the keypoints observe)."""
+        o = self.options
+        rays = body["pelvis"].detach()
+        rays = rays / rays.norm(dim=-1, keepdim=True)
+        parts = losses.ray_split_second_difference(self.camera_relative_joints(body) * size_ratio[..., None],
+                                                   self.triples_in_shot, rays)
+        return {"camera_joints_depth_accel": o.camera_joints_depth_accel_weight * parts[:, 0].sum(),
+                "camera_joints_image_accel": o.camera_joints_image_accel_weight * parts[:, 1].sum()}
 
     def gate_outliers(self) -> int:
         """Switch off keypoints whose residual is a gross outlier for their person; returns how many."""
