@@ -57,17 +57,19 @@ def caption(image: np.ndarray, style: str, t: float) -> None:
     """The shot's captions at time t (0..1 through the shot), drawn over the lower part of the people."""
     width, height = image.shape[1], image.shape[0]
     outlined_text(image, "LIVE IN CONCERT", (40, 170), 1.6, (0, 220, 255))
-    if style == "boxed":
-        cv2.rectangle(image, (30, 560), (width - 30, 640), (0, 200, 255), -1)
-        cv2.putText(image, "the duet everyone", (50, 615), FONT, 1.3, (20, 20, 20), 4, cv2.LINE_AA)
-    elif style == "word_by_word":
+    if style == "boxed":  # a two-line caption card popping up over the people's laps for the middle of the shot
+        if 0.3 <= t <= 0.8:
+            cv2.rectangle(image, (20, 500), (width - 20, 660), (0, 200, 255), -1)
+            cv2.putText(image, "the duet", (40, 565), FONT, 1.9, (20, 20, 20), 5, cv2.LINE_AA)
+            cv2.putText(image, "everyone missed", (40, 635), FONT, 1.5, (20, 20, 20), 4, cv2.LINE_AA)
+    elif style == "word_by_word":  # over the faces
         words = "WAIT FOR IT ...".split()
-        outlined_text(image, " ".join(words[:1 + int(t * len(words) * 0.999)]), (40, 600), 2.0)
+        outlined_text(image, " ".join(words[:1 + int(t * len(words) * 0.999)]), (30, 640), 2.6)
     elif style == "ticker":
         text = "follow for part 2  *  follow for part 2  *  "
-        outlined_text(image, text, (int(width - t * 1.6 * width), 640), 1.5, (255, 255, 0))
+        outlined_text(image, text, (int(width - t * 1.6 * width), 560), 1.8, (255, 255, 0))
     elif style == "changing":
-        outlined_text(image, "so good" if t < 0.5 else "no way!!", (60, 620), 2.4)
+        outlined_text(image, "so good" if t < 0.5 else "no way!!", (40, 700), 3.0)
     outlined_text(image, "@raga_clips", (width - 260, height - 60), 1.0)
 
 
@@ -75,7 +77,7 @@ def placement(source_hw: tuple[int, int], region: tuple[float, float, float, flo
               ) -> tuple[tuple[slice, slice], float, float, float]:
     """Where the source region goes on the portrait canvas: (the source crop's slices, scale, tx, ty) with
     canvas px = source px * scale + (tx, ty). A wide shot fits the canvas width, centred; a close-up is scaled
-    to 48 % of the canvas height at the bottom, centred, so what sticks out on the left and right is cut off.
+    to 55 % of the canvas height at the bottom, centred, so what sticks out on the left and right is cut off.
     `dx`: horizontal shift of the region (fraction of the source width)."""
     width, height = SIZE_WH
     src_h, src_w = source_hw
@@ -83,7 +85,7 @@ def placement(source_hw: tuple[int, int], region: tuple[float, float, float, flo
     cols = slice(max(0, int((x0 + dx) * src_w)), min(src_w, int((x1 + dx) * src_w)))
     rows = slice(int(y0 * src_h), int(y1 * src_h))
     crop_w, crop_h = cols.stop - cols.start, rows.stop - rows.start
-    scale = width / crop_w if kind == "wide" else 0.48 * height / crop_h
+    scale = width / crop_w if kind == "wide" else 0.55 * height / crop_h
     top = (height - crop_h * scale) / 2 if kind == "wide" else height - crop_h * scale
     return (rows, cols), scale, (width - crop_w * scale) / 2 - cols.start * scale, top - rows.start * scale
 
@@ -137,16 +139,15 @@ def screen_recording(count: int) -> list[np.ndarray]:
 
 def shot_frames(shot: Shot, source: list[np.ndarray], count: int) -> tuple[list[np.ndarray], list]:
     """The shot's `count` frames and per frame its [scale, tx, ty] from source to canvas px (None for the screen
-    recording); the second wide shot pans right fast over its middle third, blurred."""
+    recording); the second wide shot whip-pans right over the middle fifth of its frames, blurred."""
     if shot.kind == "screen":
         return screen_recording(count), [None] * count
     frames, maps = [], []
     for k, frame in enumerate(source[:count]):
         t = k / max(count - 1, 1)
-        panning = shot.caption == "ticker" and 1 / 3 <= t <= 2 / 3
-        dx = 0.12 * min(max(3 * t - 1, 0.0), 1.0) if shot.caption == "ticker" else 0.0
-        image, source_to_canvas = framed(frame, shot.region, shot.kind, dx)
-        image = motion_blur(image, 25) if panning else image
+        pan = min(max(5 * t - 2, 0.0), 1.0) if shot.caption == "ticker" else 0.0  # 0 -> 1 over 0.4 <= t <= 0.6
+        image, source_to_canvas = framed(frame, shot.region, shot.kind, 0.14 * pan)
+        image = motion_blur(image, 41) if 0 < pan < 1 else image
         caption(image, shot.caption, t)
         frames.append(image)
         maps.append(source_to_canvas)
