@@ -2,7 +2,9 @@
 cost combining appearance (colour histogram of the person's mask), location (box overlap and size, i.e.
 position in 3D up to scale) and pose (normalised keypoints); track birth after `n_init` hits, death after
 `max_age` frames unseen. Across a shot cut location means nothing: there only appearance and pose count,
-so people keep their identity from shot to shot."""
+so people keep their identity from shot to shot. A box that shrinks to a part of the person's last box (or grows
+back from one) is the person partly covered (a caption, a card, an instrument) or uncovered: its location is how
+far the smaller box lies inside the larger, plus a fixed price, not the box overlap and size change."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ class AssociationOptions:
     max_cost: float = 0.6  # matches above are refused
     max_appearance_reid: float = 0.25  # Bhattacharyya distance allowed for a match by appearance alone
     min_iou: float = 0.05
+    nested_price: float = 0.3  # location cost added for a box nested in the last one instead of overlapping it
 
 
 @dataclass
@@ -65,6 +68,23 @@ def appearance_histogram(frame_bgr: np.ndarray, mask: np.ndarray, box: np.ndarra
     return hist / max(hist.sum(), 1e-9)
 
 
+def nested_share(a: np.ndarray, b: np.ndarray) -> float:
+    """Boxes (4,) xyxy -> the share of the smaller box's area that lies inside the other (0..1)."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(max(width, 0) * max(height, 0) / max(smaller, 1e-9))
+
+
+def location_cost(last: np.ndarray, box: np.ndarray, nested_price: float) -> float:
+    """0..1: 1 - IoU + |log height ratio| of a track's last box (4,) and a detection's (4,), or, when cheaper,
+    `nested_price` + 1 - nested_share (a person partly covered or uncovered: the box shrank into, or grew out
+    of, the last one)."""
+    iou = float(box_iou(last[None], box[None])[0, 0])
+    size = abs(np.log(max(box[3] - box[1], 1) / max(last[3] - last[1], 1)))
+    return min(1.0 - iou + size, nested_price + 1.0 - nested_share(last, box), 1.0)
+
+
 def pose_feature(keypoints: np.ndarray, box: np.ndarray) -> np.ndarray:
     """(25, 3) keypoints -> (25, 3): positions normalised to the box (0..1), confidence kept."""
     scale = np.array([max(box[2] - box[0], 1.0), max(box[3] - box[1], 1.0)])
@@ -98,11 +118,9 @@ class Associator:
         pose_cost = pose_distance(track.pose, pose)
         same_shot = track.last.shot_id == shot_id
         if same_shot and gap <= o.max_age:
-            iou = float(box_iou(track.last.box[None], box[None])[0, 0])
-            size = abs(np.log(max(box[3] - box[1], 1) / max(track.last.box[3] - track.last.box[1], 1)))
-            if iou < o.min_iou:
+            if float(box_iou(track.last.box[None], box[None])[0, 0]) < o.min_iou:
                 return np.inf
-            location = min(1.0 - iou + size, 1.0)
+            location = location_cost(track.last.box, box, o.nested_price)
             return o.weight_location * location + o.weight_appearance * appearance + o.weight_pose * pose_cost
         if track.hits >= o.n_init and gap <= o.reid_max_age and appearance <= o.max_appearance_reid:
             # Re-identification (after a cut or a long absence): appearance and pose only.
