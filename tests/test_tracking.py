@@ -191,3 +191,13 @@ def test_a_person_half_covered_by_a_caption_keeps_one_track():
                                                   np.zeros((1, 25, 3), np.float32), mask[None]))
     tracks = associator.confirmed_tracks()
     assert len(tracks) == 1 and [o.frame_index for o in tracks[0].observations] == list(range(9))
+
+
+def test_a_predicted_box_never_turns_inside_out():
+    from services.tracking.cpu.association import moved_box
+
+    box = np.array([100, 100, 200, 300.0])
+    walking = np.array([5, 0, 5, 0.0])
+    np.testing.assert_allclose(moved_box(box, walking, 2), [110, 100, 210, 300])
+    shrinking = np.array([0, 40, 0, -60.0])  # the last two boxes: the bottom came up 60 px, the top went down 40
+    np.testing.assert_allclose(moved_box(box, shrinking, 2), [100, 80, 200, 280])  # centre: -10 px per frame

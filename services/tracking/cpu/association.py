@@ -85,6 +85,18 @@ def location_cost(last: np.ndarray, box: np.ndarray, nested_price: float) -> flo
     return min(1.0 - iou + size, nested_price + 1.0 - nested_share(last, box), 1.0)
 
 
+def moved_box(box: np.ndarray, velocity: np.ndarray, frames: int) -> np.ndarray:
+    """The box (4,) xyxy px with each corner moved on by `velocity` (4,) px per frame for `frames` frames; where
+    that turns the box inside out or shrinks a side below half (a box that shrank fast between two noisy
+    detections), the box of its own size moved by its centre's velocity instead."""
+    moved = box + frames * velocity
+    size, moved_size = box[2:] - box[:2], moved[2:] - moved[:2]
+    if np.all(moved_size >= 0.5 * size):
+        return moved
+    shift = frames * (velocity[:2] + velocity[2:]) / 2
+    return np.concatenate([box[:2] + shift, box[2:] + shift])
+
+
 def pose_feature(keypoints: np.ndarray, box: np.ndarray) -> np.ndarray:
     """(25, 3) keypoints -> (25, 3): positions normalised to the box (0..1), confidence kept."""
     scale = np.array([max(box[2] - box[0], 1.0), max(box[3] - box[1], 1.0)])
@@ -166,7 +178,7 @@ class Associator:
 
     def predicted_boxes(self, frame_index: int, shot_id: int, max_gap: int = 2) -> np.ndarray:
         """(K, 4) where the tracks seen in this shot within `max_gap` frames should be now: the last box moved on
-        by the track's velocity (from its last two observations), for the detector to look there."""
+        by the track's velocity (from its last two observations, moved_box), for the detector to look there."""
         boxes = []
         for track in self.tracks:
             last = track.last
@@ -178,7 +190,7 @@ class Associator:
                 previous = track.observations[-2]
                 if previous.shot_id == shot_id:
                     velocity = (last.box - previous.box) / max(last.frame_index - previous.frame_index, 1)
-            boxes.append(last.box + gap * velocity)
+            boxes.append(moved_box(last.box, velocity, gap))
         return np.asarray(boxes, np.float64).reshape(-1, 4)
 
     def confirmed_tracks(self) -> list[Track]:
