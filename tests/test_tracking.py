@@ -201,3 +201,23 @@ def test_a_predicted_box_never_turns_inside_out():
     np.testing.assert_allclose(moved_box(box, walking, 2), [110, 100, 210, 300])
     shrinking = np.array([0, 40, 0, -60.0])  # the last two boxes: the bottom came up 60 px, the top went down 40
     np.testing.assert_allclose(moved_box(box, shrinking, 2), [100, 80, 200, 280])  # centre: -10 px per frame
+
+
+def test_an_old_track_cannot_take_a_person_from_the_track_following_them():
+    """Red (track A) in shot 0; after the cut red's look changes (a blue-lit stage: a new track B), then comes
+    back to plain red. A would be re-identified by appearance alone, more cheaply than B matches by location;
+    B, following the person in this shot, keeps them."""
+    associator = Associator(AssociationOptions(n_init=2))
+
+    def step(f, shot, lit):
+        frame, dets = _frame_with([(0, 40 if shot == 0 else 150)])
+        if lit:
+            frame[20:101, 150:181] = (200, 0, 120)
+        associator.update(f, shot, frame, dets)
+
+    for f in range(4):
+        step(f, 0, lit=False)
+    for f in range(4, 10):
+        step(f, 1, lit=4 <= f < 8)
+    tracks = {t.track_id: [o.frame_index for o in t.observations] for t in associator.confirmed_tracks()}
+    assert tracks == {0: [0, 1, 2, 3], 1: [4, 5, 6, 7, 8, 9]}

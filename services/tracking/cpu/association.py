@@ -2,7 +2,8 @@
 cost combining appearance (colour histogram of the person's mask), location (box overlap and size, i.e.
 position in 3D up to scale) and pose (normalised keypoints); track birth after `n_init` hits, death after
 `max_age` frames unseen. Across a shot cut location means nothing: there only appearance and pose count,
-so people keep their identity from shot to shot. A box that shrinks to a part of the person's last box (or grows
+so people keep their identity from shot to shot. The tracks followed within the shot are matched first; only the
+detections they leave can re-identify an older track (a matching cascade). A box that shrinks to a part of the person's last box (or grows
 back from one) is the person partly covered (a caption, a card, an instrument) or uncovered: its location is how
 far the smaller box lies inside the larger, plus a fixed price, not the box overlap and size change."""
 
@@ -140,24 +141,33 @@ class Associator:
                 o.weight_appearance + o.weight_pose) * 0.9
         return np.inf
 
+    def _assign(self, tracks: list[Track], free: list[int], frame_index: int, shot_id: int, boxes: np.ndarray,
+                hists: list, poses: list) -> list[tuple[Track, int]]:
+        """Hungarian matching of `tracks` to the detections `free` (indices); pairs costing over max_cost refused."""
+        cost = np.full((len(tracks), len(free)), np.inf)
+        for i, track in enumerate(tracks):
+            for k, j in enumerate(free):
+                cost[i, k] = self._cost(track, frame_index, shot_id, boxes[j], hists[j], poses[j])
+        if not cost.size:
+            return []
+        rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e6))
+        return [(tracks[r], free[c]) for r, c in zip(rows, cols, strict=True) if cost[r, c] <= self.options.max_cost]
+
     def update(self, frame_index: int, shot_id: int, frame_bgr: np.ndarray, detections: Detections) -> None:
         o = self.options
         hists = [appearance_histogram(frame_bgr, m, b) for m, b in zip(detections.masks, detections.boxes_xyxy,
                                                                        strict=True)]
         poses = [pose_feature(k, b) for k, b in zip(detections.keypoints_body25, detections.boxes_xyxy, strict=True)]
         live = [t for t in self.tracks if frame_index - t.last.frame_index <= o.reid_max_age]
-        cost = np.full((len(live), len(hists)), np.inf)
-        for i, track in enumerate(live):
-            for j in range(len(hists)):
-                cost[i, j] = self._cost(track, frame_index, shot_id, detections.boxes_xyxy[j], hists[j], poses[j])
+        in_shot = [t for t in live if t.last.shot_id == shot_id and frame_index - t.last.frame_index <= o.max_age]
         matched_detections: set[int] = set()
-        if cost.size:
-            finite = np.where(np.isfinite(cost), cost, 1e6)
-            rows, cols = linear_sum_assignment(finite)
-            for r, c in zip(rows, cols, strict=True):
-                if cost[r, c] <= o.max_cost:
-                    self._extend(live[r], frame_index, shot_id, detections, c, hists[c], poses[c])
-                    matched_detections.add(int(c))
+        # The tracks followed in this shot are matched first, by location; the others may then be re-identified
+        # on the detections left, so an old track cannot take a person from the track following them.
+        for tracks in (in_shot, [t for t in live if t not in in_shot]):
+            free = [j for j in range(len(hists)) if j not in matched_detections]
+            for track, j in self._assign(tracks, free, frame_index, shot_id, detections.boxes_xyxy, hists, poses):
+                self._extend(track, frame_index, shot_id, detections, j, hists[j], poses[j])
+                matched_detections.add(j)
         for j in range(len(hists)):
             if j not in matched_detections:
                 track = Track(self._next_id, hists[j], poses[j])
