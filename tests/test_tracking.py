@@ -164,43 +164,13 @@ def test_tracker_trusts_decoded_frames_over_a_probe_that_promised_more(tracked, 
     assert int(tracklets["num_frames"]) == 12 and len(tracklets["frame_shot_id"]) == 12
 
 
-def test_location_of_a_box_shrunk_into_the_last_one_is_its_nested_share_plus_a_price():
-    from services.tracking.cpu.association import location_cost, nested_share
+def test_nested_share_is_the_share_of_the_smaller_box_inside_the_other():
+    from services.tracking.cpu.association import nested_share
 
     whole, top_half = np.array([0, 0, 10, 20.0]), np.array([0, 0, 10, 10.0])
     assert nested_share(whole, top_half) == 1.0 and nested_share(top_half, whole) == 1.0
     assert nested_share(whole, np.array([5, 0, 15, 10.0])) == 0.5
-    # overlap: 1 - IoU 0.5 + |log 2| = 1.19 -> capped at 1; nested: 0.3 + 1 - 1
-    assert location_cost(whole, top_half, 0.3) == pytest.approx(0.3)
-    assert location_cost(whole, np.array([1, 0, 11, 20.0]), 0.3) == pytest.approx(1 - 180 / 220)  # overlap 0.18 < nested 0.3 + 0.1
-
-
-def test_a_person_half_covered_by_a_caption_keeps_one_track():
-    """A red-over-blue figure whose lower half a caption covers for a few frames: the box shrinks to the red
-    top (IoU 0.5, half the height, another colour histogram), then grows back. One track, every frame."""
-    associator = Associator(AssociationOptions(n_init=2))
-    for f in range(9):
-        covered = 3 <= f < 6
-        frame = np.full((120, 240, 3), 128, np.uint8)
-        cv2.rectangle(frame, (50, 20), (80, 60), COLOURS[0], -1)
-        cv2.rectangle(frame, (50, 61), (80, 100), (0, 0, 0) if covered else COLOURS[1], -1)
-        bottom = 61 if covered else 101
-        mask = np.zeros((120, 240), bool)
-        mask[20:bottom, 50:81] = True
-        associator.update(f, 0, frame, Detections(np.array([[50, 20, 81, bottom]], np.float32), np.ones(1, np.float32),
-                                                  np.zeros((1, 25, 3), np.float32), mask[None]))
-    tracks = associator.confirmed_tracks()
-    assert len(tracks) == 1 and [o.frame_index for o in tracks[0].observations] == list(range(9))
-
-
-def test_a_predicted_box_never_turns_inside_out():
-    from services.tracking.cpu.association import moved_box
-
-    box = np.array([100, 100, 200, 300.0])
-    walking = np.array([5, 0, 5, 0.0])
-    np.testing.assert_allclose(moved_box(box, walking, 2), [110, 100, 210, 300])
-    shrinking = np.array([0, 40, 0, -60.0])  # the last two boxes: the bottom came up 60 px, the top went down 40
-    np.testing.assert_allclose(moved_box(box, shrinking, 2), [100, 80, 200, 280])  # centre: -10 px per frame
+    assert nested_share(whole, np.array([20, 0, 30, 10.0])) == 0.0
 
 
 def test_an_old_track_cannot_take_a_person_from_the_track_following_them():

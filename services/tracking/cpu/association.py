@@ -3,9 +3,7 @@ cost combining appearance (colour histogram of the person's mask), location (box
 position in 3D up to scale) and pose (normalised keypoints); track birth after `n_init` hits, death after
 `max_age` frames unseen. Across a shot cut location means nothing: there only appearance and pose count,
 so people keep their identity from shot to shot. The tracks followed within the shot are matched first; only the
-detections they leave can re-identify an older track (a matching cascade). A box that shrinks to a part of the person's last box (or grows
-back from one) is the person partly covered (a caption, a card, an instrument) or uncovered: its location is how
-far the smaller box lies inside the larger, plus a fixed price, not the box overlap and size change."""
+detections they leave can re-identify an older track (a matching cascade)."""
 
 from __future__ import annotations
 
@@ -31,7 +29,6 @@ class AssociationOptions:
     max_cost: float = 0.6  # matches above are refused
     max_appearance_reid: float = 0.25  # Bhattacharyya distance allowed for a match by appearance alone
     min_iou: float = 0.05
-    nested_price: float = 0.3  # location cost added for a box nested in the last one instead of overlapping it
 
 
 @dataclass
@@ -77,27 +74,6 @@ def nested_share(a: np.ndarray, b: np.ndarray) -> float:
     return float(max(width, 0) * max(height, 0) / max(smaller, 1e-9))
 
 
-def location_cost(last: np.ndarray, box: np.ndarray, nested_price: float) -> float:
-    """0..1: 1 - IoU + |log height ratio| of a track's last box (4,) and a detection's (4,), or, when cheaper,
-    `nested_price` + 1 - nested_share (a person partly covered or uncovered: the box shrank into, or grew out
-    of, the last one)."""
-    iou = float(box_iou(last[None], box[None])[0, 0])
-    size = abs(np.log(max(box[3] - box[1], 1) / max(last[3] - last[1], 1)))
-    return min(1.0 - iou + size, nested_price + 1.0 - nested_share(last, box), 1.0)
-
-
-def moved_box(box: np.ndarray, velocity: np.ndarray, frames: int) -> np.ndarray:
-    """The box (4,) xyxy px with each corner moved on by `velocity` (4,) px per frame for `frames` frames; where
-    that turns the box inside out or shrinks a side below half (a box that shrank fast between two noisy
-    detections), the box of its own size moved by its centre's velocity instead."""
-    moved = box + frames * velocity
-    size, moved_size = box[2:] - box[:2], moved[2:] - moved[:2]
-    if np.all(moved_size >= 0.5 * size):
-        return moved
-    shift = frames * (velocity[:2] + velocity[2:]) / 2
-    return np.concatenate([box[:2] + shift, box[2:] + shift])
-
-
 def pose_feature(keypoints: np.ndarray, box: np.ndarray) -> np.ndarray:
     """(25, 3) keypoints -> (25, 3): positions normalised to the box (0..1), confidence kept."""
     scale = np.array([max(box[2] - box[0], 1.0), max(box[3] - box[1], 1.0)])
@@ -131,9 +107,11 @@ class Associator:
         pose_cost = pose_distance(track.pose, pose)
         same_shot = track.last.shot_id == shot_id
         if same_shot and gap <= o.max_age:
-            if float(box_iou(track.last.box[None], box[None])[0, 0]) < o.min_iou:
+            iou = float(box_iou(track.last.box[None], box[None])[0, 0])
+            size = abs(np.log(max(box[3] - box[1], 1) / max(track.last.box[3] - track.last.box[1], 1)))
+            if iou < o.min_iou:
                 return np.inf
-            location = location_cost(track.last.box, box, o.nested_price)
+            location = min(1.0 - iou + size, 1.0)
             return o.weight_location * location + o.weight_appearance * appearance + o.weight_pose * pose_cost
         if track.hits >= o.n_init and gap <= o.reid_max_age and appearance <= o.max_appearance_reid:
             # Re-identification (after a cut or a long absence): appearance and pose only.
@@ -159,11 +137,12 @@ class Associator:
                                                                        strict=True)]
         poses = [pose_feature(k, b) for k, b in zip(detections.keypoints_body25, detections.boxes_xyxy, strict=True)]
         live = [t for t in self.tracks if frame_index - t.last.frame_index <= o.reid_max_age]
-        in_shot = [t for t in live if t.last.shot_id == shot_id and frame_index - t.last.frame_index <= o.max_age]
+        followed = [t.last.shot_id == shot_id and frame_index - t.last.frame_index <= o.max_age for t in live]
         matched_detections: set[int] = set()
         # The tracks followed in this shot are matched first, by location; the others may then be re-identified
         # on the detections left, so an old track cannot take a person from the track following them.
-        for tracks in (in_shot, [t for t in live if t not in in_shot]):
+        for stage in (True, False):
+            tracks = [t for t, f in zip(live, followed, strict=True) if f == stage]
             free = [j for j in range(len(hists)) if j not in matched_detections]
             for track, j in self._assign(tracks, free, frame_index, shot_id, detections.boxes_xyxy, hists, poses):
                 self._extend(track, frame_index, shot_id, detections, j, hists[j], poses[j])
@@ -188,7 +167,7 @@ class Associator:
 
     def predicted_boxes(self, frame_index: int, shot_id: int, max_gap: int = 2) -> np.ndarray:
         """(K, 4) where the tracks seen in this shot within `max_gap` frames should be now: the last box moved on
-        by the track's velocity (from its last two observations, moved_box), for the detector to look there."""
+        by the track's velocity (from its last two observations), for the detector to look there."""
         boxes = []
         for track in self.tracks:
             last = track.last
@@ -200,7 +179,7 @@ class Associator:
                 previous = track.observations[-2]
                 if previous.shot_id == shot_id:
                     velocity = (last.box - previous.box) / max(last.frame_index - previous.frame_index, 1)
-            boxes.append(moved_box(last.box, velocity, gap))
+            boxes.append(last.box + gap * velocity)
         return np.asarray(boxes, np.float64).reshape(-1, 4)
 
     def confirmed_tracks(self) -> list[Track]:
