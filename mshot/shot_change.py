@@ -4,7 +4,8 @@ At a hard cut the whole scene changes: every part of the frame where the shot's 
 the camera's noise) changes at once. A caption, a sticker or a title card changes only where it is drawn; the
 rest of the scene goes on as before. Static parts of the frame (a letterbox backdrop, a watermark, a fixed title)
 change at neither, so they are left out: the test looks only at the shot's *live* cells, those whose grey level
-moved by more than `LIVE_LEVELS` between some two consecutive frames of the recent history within the shot.
+moved by more than `LIVE_LEVELS` between two consecutive frames at least `MIN_LIVE_MOVES` times in the recent
+history within the shot (a caption that appeared, a one-off step, does not make its cells live).
 
 Frames are compared as grey thumbnails, `THUMB_LONG_SIDE` px on the long side, in cells of `CELL` x `CELL`
 thumbnail px (a cell is 1/48 of the frame's long side: 22 px of a 1080p frame). A cell's change is the mean
@@ -25,6 +26,7 @@ THUMB_LONG_SIDE = 192
 CELL = 4
 LIVE_LEVELS = 3.0  # grey levels (0..255) a cell must move by, frame to frame, to count as live
 CHANGED_LEVELS = 12.0  # grey levels a cell must jump by at a cut
+MIN_LIVE_MOVES = 2
 MIN_LIVE_CHANGED = 0.6  # share of the live cells a cut changes
 MIN_HISTORY = 3  # frames of the shot before the jump needed to judge (fewer: it is a cut)
 MIN_LIVE_CELLS = 8  # fewer live cells (a still shot): it is a cut
@@ -52,7 +54,8 @@ def live_share_changed(history: list[np.ndarray], after: np.ndarray) -> float | 
     or too few live cells to judge."""
     if len(history) < MIN_HISTORY:
         return None
-    live = np.stack([cell_change(a, b) > LIVE_LEVELS for a, b in zip(history, history[1:])]).any(axis=0)
+    moves = np.sum([cell_change(a, b) > LIVE_LEVELS for a, b in zip(history, history[1:], strict=False)], axis=0)
+    live = moves >= MIN_LIVE_MOVES
     if live.sum() < MIN_LIVE_CELLS:
         return None
     changed = cell_change(after, history[-1]) > CHANGED_LEVELS

@@ -34,7 +34,11 @@ class ShotCutter:
         self._frame_size_wh = tuple(frame_size_wh)
         self._downscale = compute_downscale_factor(max(self._frame_size_wh))
         self._interpolation = Interpolation.LINEAR.value
-        self._detector = AdaptiveDetector(adaptive_threshold=adaptive_threshold, min_scene_len=min_shot_frames)
+        # min_shot_frames is applied here, from the last cut kept (the detector counts from its last cut, which
+        # may be an overlay change that is no cut)
+        self._detector = AdaptiveDetector(adaptive_threshold=adaptive_threshold, min_scene_len=0)
+        self._min_shot_frames = min_shot_frames
+        self._last_cut = 0
         self.lag = int(self._detector.event_buffer_length)
         self._pending: deque[tuple[int, np.ndarray]] = deque()
         self._cuts: set[int] = set()
@@ -49,6 +53,8 @@ class ShotCutter:
         """Feed frame `index` (indices strictly increasing); returns the (index, shot_id, frame) now final."""
         if index <= self._last_index:
             raise ValueError(f"frames must come in order: {index} after {self._last_index}")
+        if self._last_index < 0:
+            self._last_cut = index  # as the detector, count the first shot from the first frame
         self._last_index = index
         decoded_wh = (frame_bgr.shape[1], frame_bgr.shape[0])
         self._first_decoded_wh = self._first_decoded_wh or decoded_wh
@@ -66,12 +72,16 @@ class ShotCutter:
         return self._release(self._last_index)
 
     def _add_cuts(self, timecodes) -> None:
-        """The detector's cuts (in order) kept, but for overlay changes within the current shot."""
+        """The detector's cuts (in order) kept, but for those within min_shot_frames of the last cut kept and for
+        overlay changes."""
         for cut in sorted(c.frame_num for c in timecodes):
+            if cut - self._last_cut < self._min_shot_frames:
+                continue
             if self._history.is_overlay_cut(cut, self._judged_since):
                 self.overlay_changes.append(cut)
             else:
                 self._cuts.add(cut)
+                self._last_cut = cut
             self._judged_since = cut
 
     def _release(self, up_to: int) -> list[tuple[int, int, np.ndarray]]:

@@ -82,3 +82,16 @@ def test_a_caption_card_popping_up_over_the_shot_is_no_cut_and_a_new_scene_is():
     scenes = [_moving_texture(k, seed=int(k >= 15)) for k in range(30)]
     cuts, cutter = _cuts(scenes)
     assert cuts == [15] and cutter.overlay_changes == []
+
+
+def test_a_cut_soon_after_an_overlay_change_is_still_found():
+    """The card pops up at frame 15 and the scene changes at 19: 4 frames later, under min_shot_frames (8) after
+    the overlay change, but 19 after the last cut."""
+    frames = []
+    for k in range(30):
+        frame = _moving_texture(k, seed=int(k >= 19))
+        if 15 <= k < 19:
+            frame[10:50, 10:120] = (0, 200, 255)
+        frames.append(frame)
+    cuts, cutter = _cuts(frames)
+    assert cuts == [19] and cutter.overlay_changes == [15]
