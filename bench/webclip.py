@@ -42,12 +42,13 @@ def identity_of_rows(tracklets: dict, truth: dict) -> np.ndarray:
     return out
 
 
-def score(tracklets: dict, truth: dict) -> dict:
+def score(tracklets: dict, truth: dict, min_observed: int = MIN_OBSERVED) -> dict:
+    """The figures of the module docstring; a track counts as an identity with >= `min_observed` observed rows."""
     observed = np.asarray(tracklets["observed"], bool)
     person, frame = np.asarray(tracklets["person_id"])[observed], np.asarray(tracklets["frame_index"])[observed]
     identity = identity_of_rows(tracklets, truth)[observed]
     cuts = cut_precision_recall(cuts_of(tracklets["frame_shot_id"]), np.asarray(truth["cuts"]))
-    people = [p for p in np.unique(person) if (person == p).sum() >= MIN_OBSERVED]
+    people = [p for p in np.unique(person) if (person == p).sum() >= min_observed]
     track_identity = {int(p): int(np.bincount(identity[person == p] + 1).argmax()) - 1 for p in people}
     pairs = np.unique(np.stack([frame, identity]), axis=1, return_counts=True)[1] if len(frame) else np.zeros(0)
     wide = [s for s in truth["shots"] if s["full_view"]]
