@@ -7,10 +7,10 @@ different people).
 
 Pieces may share up to 10 frames where their boxes overlap or one lies inside the other (a new track born on a
 person before the old track died; a part of a person cut off by the frame edge or covered by a caption boxed as
-a second person beside the whole), and one frame in 50 where they do not (a stray box). Greedy: the closest admissible pair is joined first,
-then distances are recomputed. Within one shot a join must also be physically possible: the gap's box-centre jump
-is at most `max_jump_per_frame` box heights per frame (plus one height), wherever the joined track passes from one
-piece to the other."""
+a second person beside the whole), and one frame in 50 where they do not (a stray box). Greedy: the closest
+admissible pair is joined first, then distances are recomputed. Within one shot a join must also be physically
+possible: the gap's box-centre jump is at most `max_jump_per_frame` box heights per frame (plus one height),
+wherever the joined track passes from one piece to the other."""
 
 from __future__ import annotations
 
