@@ -11,7 +11,10 @@ Writes, each an MJPG .avi (odd sizes kept):
 - `cuts_same_people.avi`: seated_3people in four shots - full view, a zoom on two musicians, full view again, a
   zoom on the right pair - with hard cuts, so the same people come back after every cut; 768x576.
 - `cuts_mixed.avi`: runner_1person, vtest.avi (when present) and seated_3people shots one after another, all scaled
-  to 768x576 (cuts between unrelated scenes, people of very different sizes)."""
+  to 768x576 (cuts between unrelated scenes, people of very different sizes).
+- `webclip_portrait.avi` (+ `webclip_portrait.json`, its ground truth): seated_3people re-cut as a portrait web
+  clip, 540x960, five shots of 4N frames - captions, a blurred pan, close-ups cut off by the frame edge, a screen
+  recording at the end (scripts/webclip_footage.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from scripts import webclip_footage
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_CLIPS = REPO.parent / "shared" / "real_clips"
@@ -85,12 +90,18 @@ def cuts_mixed(out: Path, frames: int) -> Path:
     return write_video(out / "cuts_mixed.avi", [f for s in shots for f in s], 25.0)
 
 
+def webclip_portrait(out: Path, frames: int) -> Path:
+    concert = REAL_CLIPS / "seated_3people.mp4"
+    sources = [read_frames(concert, shot.source_start, 4 * frames) for shot in webclip_footage.SHOTS]
+    return webclip_footage.write_clip(out, sources, 4 * frames, write_video)
+
+
 def make_footage(out: Path, frames: int = 10) -> dict[str, Path]:
     """Write every clip of the module docstring into `out`; returns name -> path."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {f"{clip}_first{frames}": first_frames(out, clip, frames)
              for clip in ("runner_1person", "seated_1person", "seated_3people")}
-    for make in (portrait_odd, closeup_cut_off, cuts_same_people, cuts_mixed):
+    for make in (portrait_odd, closeup_cut_off, cuts_same_people, cuts_mixed, webclip_portrait):
         paths[make.__name__] = make(out, frames)
     return paths
 

@@ -162,3 +162,32 @@ def test_tracker_trusts_decoded_frames_over_a_probe_that_promised_more(tracked, 
     out = engine.run({"video": short}, TrackingOptions(video_info=promised), tmp_path, lambda f, m="": None)
     tracklets = load_tracklets(out.outputs["tracklets"])
     assert int(tracklets["num_frames"]) == 12 and len(tracklets["frame_shot_id"]) == 12
+
+
+def test_nested_share_is_the_share_of_the_smaller_box_inside_the_other():
+    from services.tracking.cpu.association import nested_share
+
+    whole, top_half = np.array([0, 0, 10, 20.0]), np.array([0, 0, 10, 10.0])
+    assert nested_share(whole, top_half) == 1.0 and nested_share(top_half, whole) == 1.0
+    assert nested_share(whole, np.array([5, 0, 15, 10.0])) == 0.5
+    assert nested_share(whole, np.array([20, 0, 30, 10.0])) == 0.0
+
+
+def test_an_old_track_cannot_take_a_person_from_the_track_following_them():
+    """Red (track A) in shot 0; after the cut red's look changes (a blue-lit stage: a new track B), then comes
+    back to plain red. A would be re-identified by appearance alone, more cheaply than B matches by location;
+    B, following the person in this shot, keeps them."""
+    associator = Associator(AssociationOptions(n_init=2))
+
+    def step(f, shot, lit):
+        frame, dets = _frame_with([(0, 40 if shot == 0 else 150)])
+        if lit:
+            frame[20:101, 150:181] = (200, 0, 120)
+        associator.update(f, shot, frame, dets)
+
+    for f in range(4):
+        step(f, 0, lit=False)
+    for f in range(4, 10):
+        step(f, 1, lit=4 <= f < 8)
+    tracks = {t.track_id: [o.frame_index for o in t.observations] for t in associator.confirmed_tracks()}
+    assert tracks == {0: [0, 1, 2, 3], 1: [4, 5, 6, 7, 8, 9]}

@@ -82,3 +82,15 @@ def test_a_track_that_is_mostly_a_part_of_other_people_is_dropped():
     detector = SimpleNamespace(part_coverage=0.8, part_height=0.6)
     kept = drop_part_tracks([singer, lap, walker], (80, 200), detector, max_share=0.5)
     assert [t.track_id for t in kept] == [0, 2]
+
+
+def test_a_part_of_a_person_boxed_inside_the_whole_is_joined_to_them():
+    """A close-up's cut-off person: for 4 frames a second track boxes their lap inside their whole box."""
+    one_shot = lambda f: 0  # noqa: E731
+    whole = _track(0, RED, range(0, 20), one_shot)  # boxes [0, 0, 20, 60]
+    lap = _track(1, RED * 0.9 + BLUE * 0.1, range(8, 12), one_shot)
+    for o in lap.observations:
+        o.box = np.array([2, 30, 18, 58.0])  # inside the whole box: IoU 0.37, nested share 1
+    beside = _track(2, RED, range(8, 12), one_shot, x=25)  # as red, but beside the person: someone else
+    tracks = stitch_tracks([whole, lap, beside])
+    assert sorted((t.track_id, len(t.observations)) for t in tracks) == [(0, 20), (2, 4)]

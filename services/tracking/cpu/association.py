@@ -2,7 +2,8 @@
 cost combining appearance (colour histogram of the person's mask), location (box overlap and size, i.e.
 position in 3D up to scale) and pose (normalised keypoints); track birth after `n_init` hits, death after
 `max_age` frames unseen. Across a shot cut location means nothing: there only appearance and pose count,
-so people keep their identity from shot to shot."""
+so people keep their identity from shot to shot. The tracks followed within the shot are matched first; only the
+detections they leave can re-identify an older track (a matching cascade)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,14 @@ def appearance_histogram(frame_bgr: np.ndarray, mask: np.ndarray, box: np.ndarra
     return hist / max(hist.sum(), 1e-9)
 
 
+def nested_share(a: np.ndarray, b: np.ndarray) -> float:
+    """Boxes (4,) xyxy -> the share of the smaller box's area that lies inside the other (0..1)."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(max(width, 0) * max(height, 0) / max(smaller, 1e-9))
+
+
 def pose_feature(keypoints: np.ndarray, box: np.ndarray) -> np.ndarray:
     """(25, 3) keypoints -> (25, 3): positions normalised to the box (0..1), confidence kept."""
     scale = np.array([max(box[2] - box[0], 1.0), max(box[3] - box[1], 1.0)])
@@ -110,24 +119,34 @@ class Associator:
                 o.weight_appearance + o.weight_pose) * 0.9
         return np.inf
 
+    def _assign(self, tracks: list[Track], free: list[int], frame_index: int, shot_id: int, boxes: np.ndarray,
+                hists: list, poses: list) -> list[tuple[Track, int]]:
+        """Hungarian matching of `tracks` to the detections `free` (indices); pairs costing over max_cost refused."""
+        cost = np.full((len(tracks), len(free)), np.inf)
+        for i, track in enumerate(tracks):
+            for k, j in enumerate(free):
+                cost[i, k] = self._cost(track, frame_index, shot_id, boxes[j], hists[j], poses[j])
+        if not cost.size:
+            return []
+        rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e6))
+        return [(tracks[r], free[c]) for r, c in zip(rows, cols, strict=True) if cost[r, c] <= self.options.max_cost]
+
     def update(self, frame_index: int, shot_id: int, frame_bgr: np.ndarray, detections: Detections) -> None:
         o = self.options
         hists = [appearance_histogram(frame_bgr, m, b) for m, b in zip(detections.masks, detections.boxes_xyxy,
                                                                        strict=True)]
         poses = [pose_feature(k, b) for k, b in zip(detections.keypoints_body25, detections.boxes_xyxy, strict=True)]
         live = [t for t in self.tracks if frame_index - t.last.frame_index <= o.reid_max_age]
-        cost = np.full((len(live), len(hists)), np.inf)
-        for i, track in enumerate(live):
-            for j in range(len(hists)):
-                cost[i, j] = self._cost(track, frame_index, shot_id, detections.boxes_xyxy[j], hists[j], poses[j])
+        followed = [t.last.shot_id == shot_id and frame_index - t.last.frame_index <= o.max_age for t in live]
         matched_detections: set[int] = set()
-        if cost.size:
-            finite = np.where(np.isfinite(cost), cost, 1e6)
-            rows, cols = linear_sum_assignment(finite)
-            for r, c in zip(rows, cols, strict=True):
-                if cost[r, c] <= o.max_cost:
-                    self._extend(live[r], frame_index, shot_id, detections, c, hists[c], poses[c])
-                    matched_detections.add(int(c))
+        # The tracks followed in this shot are matched first, by location; the others may then be re-identified
+        # on the detections left, so an old track cannot take a person from the track following them.
+        for stage in (True, False):
+            tracks = [t for t, f in zip(live, followed, strict=True) if f == stage]
+            free = [j for j in range(len(hists)) if j not in matched_detections]
+            for track, j in self._assign(tracks, free, frame_index, shot_id, detections.boxes_xyxy, hists, poses):
+                self._extend(track, frame_index, shot_id, detections, j, hists[j], poses[j])
+                matched_detections.add(j)
         for j in range(len(hists)):
             if j not in matched_detections:
                 track = Track(self._next_id, hists[j], poses[j])

@@ -5,20 +5,22 @@ with one detection, which changes with viewpoint and light from shot to shot; a 
 (on the rendered GT video: 0.14-0.28 Bhattacharyya distance between pieces of one person, 0.57 and more between
 different people).
 
-Pieces may share up to 10 frames where their boxes overlap (a new track born on a person before the old track
-died), and one frame in 50 where they do not (a stray box). Greedy: the closest admissible pair is joined first,
-then distances are recomputed. Within one shot a join must also be physically possible: the gap's box-centre jump
-is at most `max_jump_per_frame` box heights per frame (plus one height), wherever the joined track passes from one
-piece to the other."""
+Pieces may share up to 10 frames where their boxes overlap or one lies inside the other (a new track born on a
+person before the old track died; a part of a person cut off by the frame edge or covered by a caption boxed as
+a second person beside the whole), and one frame in 50 where they do not (a stray box). Greedy: the closest
+admissible pair is joined first, then distances are recomputed. Within one shot a join must also be physically
+possible: the gap's box-centre jump is at most `max_jump_per_frame` box heights per frame (plus one height),
+wherever the joined track passes from one piece to the other."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from services.tracking.cpu.association import Track, bhattacharyya
+from services.tracking.cpu.association import Track, bhattacharyya, nested_share
 from services.tracking.cpu.detector import box_iou
 
 SHARED_MIN_IOU = 0.5
+SHARED_MIN_NESTED = 0.8  # or this share of the smaller box inside the larger one
 MAX_CONFLICT_SHARE = 0.02  # shared frames with boxes apart, as a share of the shorter piece's observations
 
 
@@ -28,7 +30,8 @@ def mean_histogram(track: Track) -> np.ndarray:
 
 def _plausible(a: Track, b: Track, max_jump_per_frame: float, max_shared: int) -> bool:
     """At most `max_shared` shared frames, in which the two boxes overlap (IoU >= SHARED_MIN_IOU: one person
-    boxed twice while a new track was born before the old one died) but for MAX_CONFLICT_SHARE of the shorter
+    boxed twice while a new track was born before the old one died) or are nested (SHARED_MIN_NESTED: a part
+    of the person boxed beside the whole) but for MAX_CONFLICT_SHARE of the shorter
     piece (at least one: a stray box of one piece elsewhere), and wherever the joined track passes from one
     piece to the other within a shot, the jump is walkable."""
     merged = sorted([(o.frame_index, 0, o) for o in a.observations] + [(o.frame_index, 1, o) for o in b.observations],
@@ -38,7 +41,8 @@ def _plausible(a: Track, b: Track, max_jump_per_frame: float, max_shared: int) -
     for (f0, s0, o0), (f1, s1, o1) in zip(merged, merged[1:], strict=False):
         if f0 == f1:
             shared += 1
-            conflicts += int(box_iou(o0.box[None], o1.box[None])[0, 0] < SHARED_MIN_IOU)
+            conflicts += int(box_iou(o0.box[None], o1.box[None])[0, 0] < SHARED_MIN_IOU
+                             and nested_share(o0.box, o1.box) < SHARED_MIN_NESTED)
             if shared > max_shared or conflicts > max_conflicts:
                 return False
             continue

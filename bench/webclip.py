@@ -1,0 +1,111 @@
+"""The tracking stage on the portrait web clip (scripts/webclip_footage.py, made from ../shared/real_clips/):
+`python -m bench.webclip [--frames N] [--tracklets T.npz --truth webclip_portrait.json] [--json OUT]`.
+
+Makes the clip (5 shots of 4N frames) and runs the `cpu` tracker on it, unless `--tracklets` gives a finished run
+(e.g. `artifacts/tracklets.npz` of `mshot run webclip_portrait.avi`). Scores, against the clip's ground truth:
+- cuts found vs true (within bench.tracking's CUT_TOLERANCE), false cuts;
+- identities: tracks with >= 10 observed frames (2 people), and the identity each one mostly is (the box centre
+  mapped back into the concert frame, `identity_splits_x`);
+- duplicate boxes: observed rows beyond the first of one identity in one frame;
+- misses: frames of the wide shots (both people in full view) where an identity has no observed row;
+- rows on the screen recording (nobody is there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.tracking import cut_precision_recall, cuts_of
+
+MIN_OBSERVED = 10
+
+
+def identity_of_rows(tracklets: dict, truth: dict) -> np.ndarray:
+    """(R,) per tracklet row: index into truth["identities"], len(identities) for the third musician at the
+    right edge, -1 on the screen recording. The box centre mapped back to a source x, split at identity_splits_x."""
+    boxes = np.asarray(tracklets["bbox_xyxy"], float)
+    centre_x = (boxes[:, 0] + boxes[:, 2]) / 2
+    out = np.full(len(boxes), -1, int)
+    for row, frame in enumerate(np.asarray(tracklets["frame_index"])):
+        source_to_canvas = truth["source_to_canvas"][int(frame)]
+        if source_to_canvas is None:
+            continue
+        scale, tx, _ = source_to_canvas
+        source_x = (centre_x[row] - tx) / scale / truth["source_wh"][0]
+        out[row] = int(np.searchsorted(truth["identity_splits_x"], source_x))
+    return out
+
+
+def score(tracklets: dict, truth: dict, min_observed: int = MIN_OBSERVED) -> dict:
+    """The figures of the module docstring; a track counts as an identity with >= `min_observed` observed rows."""
+    observed = np.asarray(tracklets["observed"], bool)
+    person, frame = np.asarray(tracklets["person_id"])[observed], np.asarray(tracklets["frame_index"])[observed]
+    identity = identity_of_rows(tracklets, truth)[observed]
+    cuts = cut_precision_recall(cuts_of(tracklets["frame_shot_id"]), np.asarray(truth["cuts"]))
+    people = [p for p in np.unique(person) if (person == p).sum() >= min_observed]
+    track_identity = {int(p): int(np.bincount(identity[person == p] + 1).argmax()) - 1 for p in people}
+    pairs = np.unique(np.stack([frame, identity]), axis=1, return_counts=True)[1] if len(frame) else np.zeros(0)
+    wide = [s for s in truth["shots"] if s["full_view"]]
+    seen = {(int(f), int(i)) for f, i in zip(frame, identity, strict=True)}
+    missed = sum((f, i) not in seen for s in wide for f in range(s["start"], s["end"])
+                 for i in range(len(truth["identities"])))
+    names = [*truth["identities"], "right_musician"]
+    return {
+        "cuts_true": cuts["cuts_true"], "cuts_found": cuts["cuts_predicted"],
+        "false_cuts": round(len(cuts["cuts_predicted"]) * (1 - cuts["cut_precision"])),
+        "missed_cuts": round(len(cuts["cuts_true"]) * (1 - cuts["cut_recall"])),
+        "identities": len(people),
+        "track_identity": {p: (names[i] if i >= 0 else "screen") for p, i in track_identity.items()},
+        "duplicate_boxes": int((pairs - 1).clip(0).sum()),
+        "missed_in_full_view": int(missed),
+        "full_view_person_frames": sum(s["end"] - s["start"] for s in wide) * len(truth["identities"]),
+        "rows_on_screen_recording": int((identity < 0).sum()),
+    }
+
+
+def run_tracker(video: Path, out: Path, body_model: Path) -> tuple[Path, float, float]:
+    """The cpu tracking engine on `video` -> (tracklets path, wall s, CPU s)."""
+    from services.tracking.engine import TrackingEngine, TrackingOptions, TrackingSettings
+
+    engine = TrackingEngine(TrackingSettings(backend="cpu", body_model=str(body_model)))
+    wall, cpu = time.perf_counter(), time.process_time()
+    tracklets = engine.run({"video": video}, TrackingOptions(backend="cpu"), out, lambda f, m="": None)
+    return tracklets.outputs["tracklets"], time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main() -> None:
+    from mshot.artifacts.tracklets import load_tracklets
+    from scripts.real_footage import webclip_portrait
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=10, help="a shot is 4x this many frames")
+    parser.add_argument("--tracklets", type=Path)
+    parser.add_argument("--truth", type=Path)
+    parser.add_argument("--body-model", type=Path, default=Path("data/models/generated_smpl_neutral.pkl"))
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    figures = {}
+    if args.tracklets:
+        tracklets_path, truth_path = args.tracklets, args.truth
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="bench_webclip_"))
+        video = webclip_portrait(folder, args.frames)
+        truth_path = folder / "webclip_portrait.json"
+        tracklets_path, wall, cpu = run_tracker(video, folder, args.body_model)
+        frames = json.loads(truth_path.read_text())["num_frames"]
+        figures = {"frames": frames, "wall_s": round(wall, 1), "frames_per_cpu_s": round(frames / cpu, 2)}
+    figures = {**score(load_tracklets(tracklets_path), json.loads(truth_path.read_text())), **figures}
+    for key, value in figures.items():
+        print(f"{key}: {value}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
+
+
+if __name__ == "__main__":
+    main()
