@@ -37,6 +37,7 @@ class _PoseAtBoxCentre:
     """Stands in for BlazePose: finds a person (all joints confident) filling the middle of every box."""
 
     calls = 0
+    context = 1.3
 
     def estimate(self, frame, boxes):
         boxes = np.asarray(boxes, float).reshape(-1, 4)
@@ -51,9 +52,15 @@ class _PoseAtBoxCentre:
         return keypoints, masks
 
 
+def _detector() -> PeopleDetector:
+    """A detector whose pose model sees the candidate boxes as they are (no minimum window: the fakes below
+    find their people in the box they are given)."""
+    return PeopleDetector(min_pose_window_px=0)
+
+
 @pytest.fixture(scope="module")
 def detector():
-    detector = PeopleDetector()
+    detector = _detector()
     detector.pose = _PoseAtBoxCentre()
     return detector
 
@@ -106,7 +113,7 @@ class _PoseFindsTheFirstPersonAgain(_PoseAtBoxCentre):
 
 
 def test_a_person_whose_keypoints_lie_on_a_person_already_found_is_not_a_second_person():
-    detector = PeopleDetector()
+    detector = _detector()
     detector.pose = _PoseFindsTheFirstPersonAgain()
     _with_hog(detector, [[45, 10, 90, 90]])  # beside the predicted person, box IoU 0.07 with it
     found = detector.detect(np.zeros((120, 200, 3), np.uint8), np.array([[20, 10, 50, 90]]), scan=True)
@@ -169,7 +176,7 @@ class _PoseFindsTheLeftmostUnpaintedPerson(_PoseAtBoxCentre):
 
 
 def test_a_person_sharing_a_segmentation_blob_is_found_in_what_is_left_of_it():
-    detector = PeopleDetector()
+    detector = _detector()
     detector.pose = _PoseFindsTheLeftmostUnpaintedPerson()
     detector.proposals = _FakeSegmentation()
     _with_hog(detector, [])

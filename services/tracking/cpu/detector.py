@@ -21,6 +21,7 @@ import numpy as np
 
 from mshot.geometry.boxes import box_slices, points_in_mask
 from mshot.pose2d.blazepose import BlazePoseBody25
+from mshot.pose2d.crops import MIN_WINDOW_PX, is_small, with_min_window
 from services.tracking.cpu.proposals import SegmentationProposals, blob_boxes, residual_boxes
 
 
@@ -64,7 +65,7 @@ class PeopleDetector:
                  nms_iou: float = 0.4, prior_overlap: float = 0.3, hit_threshold: float = -1.0,
                  pyramid_scale: float = 1.1, segmentation_proposals: bool = True, max_painted: float = 0.5,
                  hog_max_height: int = 900, max_keypoints_on_found: float = 0.6, part_coverage: float = 0.6,
-                 part_height: float = 0.6):
+                 part_height: float = 0.6, min_pose_window_px: float = MIN_WINDOW_PX):
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
         self.pose = BlazePoseBody25()
@@ -84,6 +85,7 @@ class PeopleDetector:
         self.max_painted = max_painted  # a new-people candidate this much covered by people found is skipped
         self.max_keypoints_on_found = max_keypoints_on_found  # a person with this share of keypoints on found ones
         self.part_coverage, self.part_height = part_coverage, part_height  # is_part_of_found
+        self.min_pose_window_px = min_pose_window_px  # a small person's crop is widened to this (crops.py)
 
     def hog_candidates(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """HOG boxes (K, 4) xyxy px and scores (K,); none on an image smaller than HOG's window (64 x 128 px
@@ -132,9 +134,12 @@ class PeopleDetector:
         return box_iou(box[None], np.array([f[0] for f in found])).max() >= self.prior_overlap
 
     def _verify(self, frame_bgr: np.ndarray, box: np.ndarray):
-        """BlazePose in the candidate's crop -> (tight box, keypoints (25, 3), mask (H, W)) or None."""
-        keypoints, masks = self.pose.estimate(frame_bgr, box[None])
-        keypoints, mask = keypoints[0], masks[0]
+        """BlazePose in the candidate's crop (a small person's once more in a window at least
+        min_pose_window_px wide: crops.py) -> (tight box, keypoints (25, 3), mask (H, W)) or None."""
+        keypoints, mask = self._pose(frame_bgr, box)
+        if (keypoints[:, 2] >= self.min_keypoint_conf).sum() < self.min_keypoints and \
+                is_small(box, self.pose.context, self.min_pose_window_px):
+            keypoints, mask = self._pose(frame_bgr, with_min_window(box, self.pose.context, self.min_pose_window_px))
         confident = keypoints[:, 2] >= self.min_keypoint_conf
         if confident.sum() < self.min_keypoints:
             return None
@@ -147,6 +152,11 @@ class PeopleDetector:
             mys, mxs = np.nonzero(mask)
             xs, ys = np.concatenate([xs, mxs]), np.concatenate([ys, mys])
         return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]), keypoints, mask
+
+    def _pose(self, frame_bgr: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """BlazePose in the box's crop -> keypoints (25, 3), mask (H, W)."""
+        keypoints, masks = self.pose.estimate(frame_bgr, box[None])
+        return keypoints[0], masks[0]
 
     def _found_already(self, box: np.ndarray, keypoints: np.ndarray, painted: np.ndarray, found: list[tuple]) -> bool:
         """A person verified again: its box overlaps a found one (IoU >= nms_iou), or most of its confident
