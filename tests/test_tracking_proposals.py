@@ -27,16 +27,6 @@ def test_predicted_box_moves_on_with_the_track_velocity_and_only_within_its_shot
     assert associator.predicted_boxes(2, 1).shape == (0, 4)  # after a cut the old position means nothing
 
 
-def test_a_predicted_box_keeps_the_last_size_when_the_box_edges_jitter():
-    associator = Associator(AssociationOptions(n_init=1))
-    frame = np.full((60, 80, 3), 128, np.uint8)
-    associator.update(0, 0, frame, _one_person([10, 10, 30, 40]))
-    associator.update(1, 0, frame, _one_person([12, 10, 22, 40]))  # a raised arm lowered: right edge -8 px
-    # the centre moved from x 20 to 17 (-3 px per frame): two frames on, the last box (10 px wide) 6 px left;
-    # moving each edge by its own velocity would give x 16..6, a box of negative width
-    np.testing.assert_allclose(associator.predicted_boxes(3, 0, max_gap=3), [[6, 10, 16, 40]])
-
-
 def test_scan_frames_are_each_shots_first_frame_and_every_nth():
     shots = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1])
     assert [i for i in range(9) if is_scan_frame(i, shots, 4)] == [0, 4, 5, 8]

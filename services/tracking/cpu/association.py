@@ -148,23 +148,19 @@ class Associator:
 
     def predicted_boxes(self, frame_index: int, shot_id: int, max_gap: int = 2) -> np.ndarray:
         """(K, 4) where the tracks seen in this shot within `max_gap` frames should be now: the last box moved on
-        by the velocity of the box centre (from its last two observations), at the last box's size, for the
-        detector to look there. Moving each edge by its own velocity turned a hand raised or a mask that
-        jittered by a few pixels into a box of zero width or twice the person's (seen on the rendered GT videos)."""
+        by the track's velocity (from its last two observations), for the detector to look there."""
         boxes = []
         for track in self.tracks:
             last = track.last
             gap = frame_index - last.frame_index
             if last.shot_id != shot_id or not 0 < gap <= max_gap:
                 continue
-            velocity = np.zeros(2)
+            velocity = np.zeros(4)
             if len(track.observations) > 1:
                 previous = track.observations[-2]
                 if previous.shot_id == shot_id:
-                    centre = lambda box: (box[:2] + box[2:]) / 2  # noqa: E731
-                    velocity = (centre(last.box) - centre(previous.box)) / max(last.frame_index
-                                                                               - previous.frame_index, 1)
-            boxes.append(last.box + gap * np.tile(velocity, 2))
+                    velocity = (last.box - previous.box) / max(last.frame_index - previous.frame_index, 1)
+            boxes.append(last.box + gap * velocity)
         return np.asarray(boxes, np.float64).reshape(-1, 4)
 
     def confirmed_tracks(self) -> list[Track]:
