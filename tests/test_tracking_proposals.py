@@ -188,3 +188,31 @@ def test_a_person_sharing_a_segmentation_blob_is_found_in_what_is_left_of_it():
     found = detector.detect(np.zeros((120, 200, 3), np.uint8), None, scan=True)
     assert len(found.boxes_xyxy) == 2 and detector.pose.calls == 2  # the blob once, what is left of it once
     np.testing.assert_allclose(sorted(found.boxes_xyxy[:, 0]), [20, 55])
+
+
+class _PoseWithAnUpperBodyMask(_PoseAtBoxCentre):
+    """Keypoints spanning the whole box, a mask of its upper 60 % only (a mask that misses the legs)."""
+
+    def estimate(self, frame, boxes):
+        keypoints, masks = super().estimate(frame, boxes)
+        masks[:, 70:] = False
+        return keypoints, masks
+
+
+class _SegmentationWithLegs:
+    def person_mask(self, frame):
+        mask = np.zeros(frame.shape[:2], bool)
+        mask[10:70, 20:60] = True  # the upper body
+        mask[70:110, 30:50] = True  # the legs, which the pose mask left out
+        return mask
+
+
+def test_what_the_pose_mask_of_a_found_person_left_out_costs_no_pose_run():
+    detector = _detector()
+    detector.pose = _PoseWithAnUpperBodyMask()
+    detector.proposals = _SegmentationWithLegs()
+    _with_hog(detector, [])
+    detector.candidates = lambda frame, priors, scan, mask: (np.array([[20.0, 10, 60, 110]]), np.array([0.5]),
+                                                               np.array([0]))
+    found = detector.detect(np.zeros((120, 200, 3), np.uint8), None, scan=True)
+    assert len(found.boxes_xyxy) == 1 and detector.pose.calls == 1

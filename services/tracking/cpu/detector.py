@@ -133,6 +133,11 @@ class PeopleDetector:
             return True
         return box_iou(box[None], np.array([f[0] for f in found])).max() >= self.prior_overlap
 
+    def _inside_found(self, box: np.ndarray, found: list[tuple], image_hw: tuple[int, int]) -> bool:
+        """A candidate that is a part of the people found (is_part_of_found), not worth a BlazePose run."""
+        boxes = np.array([f[0] for f in found]).reshape(-1, 4)
+        return bool(len(boxes)) and is_part_of_found(box, boxes, image_hw, self.part_coverage, self.part_height)
+
     def _verify(self, frame_bgr: np.ndarray, box: np.ndarray):
         """BlazePose in the candidate's crop (a small person's once more in a window at least
         min_pose_window_px wide: crops.py) -> (tight box, keypoints (25, 3), mask (H, W)) or None."""
@@ -180,6 +185,8 @@ class PeopleDetector:
             for _ in range(2 if kind == BLOB else 1):  # a blob may hold two people
                 if kind != PREDICTED and self._covered(box, painted, found):
                     break
+                if kind == RESIDUAL and self._inside_found(box, found, painted.shape):
+                    break  # what BlazePose's mask of a found person left out (a sleeve, a skirt)
                 person = self._verify(work, box)
                 if person is None:
                     break
