@@ -1,8 +1,8 @@
 """The crop a one-person pose model (BlazePose) is given for a small person.
 
 BlazePose sees a square window around the person's box, enlarged by its `context` (mshot/pose2d/blazepose.py,
-1.3), and resized to 256 px. For a person under about 90 px tall that window is under ~115 px of the image, and
-BlazePose's person detector finds nobody in it: on the rendered GT video 2 a 1.27 m child 72 px tall is found in
+1.3), and resized to 256 px. For a person under about 86 px tall that window is under 112 px of the image, and
+BlazePose's person detector often finds nobody in it: on the rendered GT video 2 a 1.27 m child 72 px tall is found in
 none of 8 such crops, and in 7 of them once the window is 112 px (at 128-144 px it starts picking the neighbour
 beside the child instead). So where the plain crop of such a small box finds nobody, the pose call is tried
 once more with the box grown about its centre until the window is at least MIN_WINDOW_PX (only as a retry: on
