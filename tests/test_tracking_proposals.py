@@ -37,6 +37,7 @@ class _PoseAtBoxCentre:
     """Stands in for BlazePose: finds a person (all joints confident) filling the middle of every box."""
 
     calls = 0
+    context = 1.3
 
     def estimate(self, frame, boxes):
         boxes = np.asarray(boxes, float).reshape(-1, 4)
@@ -51,9 +52,15 @@ class _PoseAtBoxCentre:
         return keypoints, masks
 
 
+def _detector() -> PeopleDetector:
+    """A detector whose pose model sees the candidate boxes as they are (no minimum window: the fakes below
+    find their people in the box they are given)."""
+    return PeopleDetector(min_pose_window_px=0)
+
+
 @pytest.fixture(scope="module")
 def detector():
-    detector = PeopleDetector()
+    detector = _detector()
     detector.pose = _PoseAtBoxCentre()
     return detector
 
@@ -106,7 +113,7 @@ class _PoseFindsTheFirstPersonAgain(_PoseAtBoxCentre):
 
 
 def test_a_person_whose_keypoints_lie_on_a_person_already_found_is_not_a_second_person():
-    detector = PeopleDetector()
+    detector = _detector()
     detector.pose = _PoseFindsTheFirstPersonAgain()
     _with_hog(detector, [[45, 10, 90, 90]])  # beside the predicted person, box IoU 0.07 with it
     found = detector.detect(np.zeros((120, 200, 3), np.uint8), np.array([[20, 10, 50, 90]]), scan=True)
@@ -122,3 +129,90 @@ def test_a_small_box_inside_found_people_is_a_part_of_them_but_a_tall_or_outside
     assert is_part_of_found(np.array([507.0, 414, 667, 576]), found, (576, 768), 0.8, 0.6)  # a lap
     assert not is_part_of_found(np.array([600.0, 337, 751, 522]), found, (576, 768), 0.8, 0.6)  # sticks out
     assert not is_part_of_found(np.array([330.0, 250, 600, 576]), found, (576, 768), 0.8, 0.6)  # as tall
+
+
+def test_what_is_left_of_the_person_mask_outside_found_people_is_a_candidate_but_slivers_are_not():
+    from services.tracking.cpu.proposals import residual_boxes
+
+    person = np.zeros((100, 200), bool)
+    person[10:90, 20:60] = True  # the person found (painted below)
+    person[40:80, 60:80] = True  # a child beside them, in the same blob
+    painted = np.zeros_like(person)
+    painted[8:92, 18:62] = True
+    person[5:95, 62:64] = True  # a 2 px sliver at the painted edge: opened away
+    boxes = residual_boxes(person, painted, min_area_fraction=0.01, grow_down=0.5, grow_side=0.25)
+    # the child's blob is x 60..80 minus the painted x < 62, y 40..80 -> x 62..80, y 40..80; grown by 0.25 x 18 px
+    # on each side and 0.5 x 40 px below (clipped at the image's 100 px)
+    np.testing.assert_allclose(boxes, [[62 - 4.5, 40, 80 + 4.5, 100]])
+    assert residual_boxes(person, person | painted).shape == (0, 4)  # nothing left
+
+
+class _FakeSegmentation:
+    """Stands in for the selfie segmentation: one blob covering two people side by side."""
+
+    def person_mask(self, frame):
+        mask = np.zeros(frame.shape[:2], bool)
+        mask[10:90, 20:80] = True
+        return mask
+
+
+class _PoseFindsTheLeftmostUnpaintedPerson(_PoseAtBoxCentre):
+    """Two people of the fake blob, x 20-50 and x 55-80: in a crop, the leftmost one not painted grey."""
+
+    def estimate(self, frame, boxes):
+        self.calls += 1
+        x0, y0, x1, y1 = np.asarray(boxes, float).reshape(4)
+        people = [(20, 50), (55, 80)]
+        keypoints = np.zeros((1, 25, 3), np.float32)
+        masks = np.zeros((1, *frame.shape[:2]), bool)
+        for a, b in people:
+            if a >= x0 - 10 and b <= x1 + 10 and (frame[50, a + 2:b - 2] != 128).all():
+                keypoints[0, :, 0] = np.linspace(a + 2, b - 2, 25)
+                keypoints[0, :, 1] = np.linspace(12, 88, 25)
+                keypoints[0, :, 2] = 0.9
+                masks[0, 10:90, a:b] = True
+                break
+        return keypoints, masks
+
+
+def test_a_person_sharing_a_segmentation_blob_is_found_in_what_is_left_of_it():
+    detector = _detector()
+    detector.pose = _PoseFindsTheLeftmostUnpaintedPerson()
+    detector.proposals = _FakeSegmentation()
+    _with_hog(detector, [])
+    blob_box = [[20, 10, 80, 90]]
+    # the blob's own two tries find only the left person: its crop is the whole blob, whose second try is
+    # refused as covered by the found person (most of the blob painted)
+    detector.candidates = lambda frame, priors, scan, mask: (np.array(blob_box, float), np.array([0.4]),
+                                                               np.array([1]))
+    found = detector.detect(np.zeros((120, 200, 3), np.uint8), None, scan=True)
+    assert len(found.boxes_xyxy) == 2 and detector.pose.calls == 2  # the blob once, what is left of it once
+    np.testing.assert_allclose(sorted(found.boxes_xyxy[:, 0]), [20, 55])
+
+
+class _PoseWithAnUpperBodyMask(_PoseAtBoxCentre):
+    """Keypoints spanning the whole box, a mask of its upper 60 % only (a mask that misses the legs)."""
+
+    def estimate(self, frame, boxes):
+        keypoints, masks = super().estimate(frame, boxes)
+        masks[:, 70:] = False
+        return keypoints, masks
+
+
+class _SegmentationWithLegs:
+    def person_mask(self, frame):
+        mask = np.zeros(frame.shape[:2], bool)
+        mask[10:70, 20:60] = True  # the upper body
+        mask[70:110, 30:50] = True  # the legs, which the pose mask left out
+        return mask
+
+
+def test_what_the_pose_mask_of_a_found_person_left_out_costs_no_pose_run():
+    detector = _detector()
+    detector.pose = _PoseWithAnUpperBodyMask()
+    detector.proposals = _SegmentationWithLegs()
+    _with_hog(detector, [])
+    detector.candidates = lambda frame, priors, scan, mask: (np.array([[20.0, 10, 60, 110]]), np.array([0.5]),
+                                                               np.array([0]))
+    found = detector.detect(np.zeros((120, 200, 3), np.uint8), None, scan=True)
+    assert len(found.boxes_xyxy) == 1 and detector.pose.calls == 1

@@ -9,7 +9,8 @@ is painted out, so BlazePose (one person per crop) cannot lock onto the same per
 behind; a found person whose keypoints are not centred in the candidate box belongs to another candidate and
 is refused, and so is one found again (its box overlapping a found person's, or most of its keypoints on people
 already painted out: BlazePose completing a painted person from what sticks out). A segmentation blob may hold
-several people: it is tried again once after its first person."""
+several people: it is tried again once after its first person, and once every candidate is verified, what is
+left of the segmentation mask outside the people found becomes one more round of candidates (residual_boxes)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ import numpy as np
 
 from mshot.geometry.boxes import box_slices, points_in_mask
 from mshot.pose2d.blazepose import BlazePoseBody25
-from services.tracking.cpu.proposals import SegmentationProposals
+from mshot.pose2d.crops import MIN_WINDOW_PX, is_small, with_min_window
+from services.tracking.cpu.proposals import SegmentationProposals, blob_boxes, residual_boxes
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np
 
 
 PRIOR_SCORE = 0.5  # the confidence given to a person re-found at a predicted box
-PREDICTED, BLOB, HOG = 0, 1, 2  # where a candidate box comes from
+PREDICTED, BLOB, HOG, RESIDUAL = 0, 1, 2, 3  # where a candidate box comes from
+BLOB_SCORE = 0.4  # the confidence given to a person found in a segmentation blob (or what is left of one)
 
 
 class PeopleDetector:
@@ -62,7 +65,7 @@ class PeopleDetector:
                  nms_iou: float = 0.4, prior_overlap: float = 0.3, hit_threshold: float = -1.0,
                  pyramid_scale: float = 1.1, segmentation_proposals: bool = True, max_painted: float = 0.5,
                  hog_max_height: int = 900, max_keypoints_on_found: float = 0.6, part_coverage: float = 0.6,
-                 part_height: float = 0.6):
+                 part_height: float = 0.6, min_pose_window_px: float = MIN_WINDOW_PX):
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
         self.pose = BlazePoseBody25()
@@ -82,6 +85,7 @@ class PeopleDetector:
         self.max_painted = max_painted  # a new-people candidate this much covered by people found is skipped
         self.max_keypoints_on_found = max_keypoints_on_found  # a person with this share of keypoints on found ones
         self.part_coverage, self.part_height = part_coverage, part_height  # is_part_of_found
+        self.min_pose_window_px = min_pose_window_px  # a small person's crop is widened to this (crops.py)
 
     def hog_candidates(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """HOG boxes (K, 4) xyxy px and scores (K,); none on an image smaller than HOG's window (64 x 128 px
@@ -101,16 +105,17 @@ class PeopleDetector:
         keep = non_max_suppression(boxes, scores, self.nms_iou)
         return boxes[keep], scores[keep]
 
-    def candidates(self, frame_bgr: np.ndarray, prior_boxes: np.ndarray | None,
-                   scan: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def candidates(self, frame_bgr: np.ndarray, prior_boxes: np.ndarray | None, scan: bool,
+                   person_mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """-> boxes (K, 4), scores (K,), kinds (K,) (PREDICTED, BLOB or HOG): predicted boxes (score 0.5) first,
-        then on scan frames segmentation blobs (0.4) and HOG boxes that overlap no predicted box."""
+        then on scan frames segmentation blobs of `person_mask` (H, W) bool (0.4) and HOG boxes that overlap no
+        predicted box."""
         priors = np.zeros((0, 4)) if prior_boxes is None else np.asarray(prior_boxes, np.float64).reshape(-1, 4)
         parts = [(priors, np.full(len(priors), PRIOR_SCORE), np.full(len(priors), PREDICTED))]
         if scan:
-            if self.proposals is not None:
-                blobs = self.proposals.boxes(frame_bgr)
-                parts.append((blobs, np.full(len(blobs), 0.4), np.full(len(blobs), BLOB)))
+            if person_mask is not None:
+                blobs = blob_boxes(person_mask)
+                parts.append((blobs, np.full(len(blobs), BLOB_SCORE), np.full(len(blobs), BLOB)))
             hog, scores = self.hog_candidates(frame_bgr)
             parts.append((hog, scores, np.full(len(hog), HOG)))
         boxes, scores, kinds = (np.concatenate(x) for x in zip(*parts, strict=True))
@@ -128,10 +133,18 @@ class PeopleDetector:
             return True
         return box_iou(box[None], np.array([f[0] for f in found])).max() >= self.prior_overlap
 
+    def _inside_found(self, box: np.ndarray, found: list[tuple], image_hw: tuple[int, int]) -> bool:
+        """A candidate that is a part of the people found (is_part_of_found), not worth a BlazePose run."""
+        boxes = np.array([f[0] for f in found]).reshape(-1, 4)
+        return bool(len(boxes)) and is_part_of_found(box, boxes, image_hw, self.part_coverage, self.part_height)
+
     def _verify(self, frame_bgr: np.ndarray, box: np.ndarray):
-        """BlazePose in the candidate's crop -> (tight box, keypoints (25, 3), mask (H, W)) or None."""
-        keypoints, masks = self.pose.estimate(frame_bgr, box[None])
-        keypoints, mask = keypoints[0], masks[0]
+        """BlazePose in the candidate's crop (a small person's once more in a window at least
+        min_pose_window_px wide: crops.py) -> (tight box, keypoints (25, 3), mask (H, W)) or None."""
+        keypoints, mask = self._pose(frame_bgr, box)
+        if (keypoints[:, 2] >= self.min_keypoint_conf).sum() < self.min_keypoints and \
+                is_small(box, self.pose.context, self.min_pose_window_px):
+            keypoints, mask = self._pose(frame_bgr, with_min_window(box, self.pose.context, self.min_pose_window_px))
         confident = keypoints[:, 2] >= self.min_keypoint_conf
         if confident.sum() < self.min_keypoints:
             return None
@@ -144,6 +157,11 @@ class PeopleDetector:
             mys, mxs = np.nonzero(mask)
             xs, ys = np.concatenate([xs, mxs]), np.concatenate([ys, mys])
         return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]), keypoints, mask
+
+    def _pose(self, frame_bgr: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """BlazePose in the box's crop -> keypoints (25, 3), mask (H, W)."""
+        keypoints, masks = self.pose.estimate(frame_bgr, box[None])
+        return keypoints[0], masks[0]
 
     def _found_already(self, box: np.ndarray, keypoints: np.ndarray, painted: np.ndarray, found: list[tuple]) -> bool:
         """A person verified again: its box overlaps a found one (IoU >= nms_iou), or most of its confident
@@ -159,17 +177,16 @@ class PeopleDetector:
             return True
         return is_part_of_found(box, boxes, painted.shape, self.part_coverage, self.part_height)
 
-    def detect(self, frame_bgr: np.ndarray, prior_boxes: np.ndarray | None = None, scan: bool = True) -> Detections:
-        """People in one frame. prior_boxes (K, 4): where tracked people are expected; scan: also look for new
-        people (segmentation blobs and HOG)."""
-        boxes, scores, kinds = self.candidates(frame_bgr, prior_boxes, scan)
-        work = frame_bgr.copy()
-        painted = np.zeros(frame_bgr.shape[:2], bool)
-        found: list[tuple] = []
-        for box, score, kind in zip(boxes, scores, kinds, strict=True):
+    def _verify_all(self, candidates: tuple[np.ndarray, np.ndarray, np.ndarray], work: np.ndarray,
+                    painted: np.ndarray, found: list[tuple]) -> None:
+        """Verify candidates (boxes (K, 4), scores (K,), kinds (K,)) in order on `work`, appending the people
+        found to `found` and painting them out of `work` and into `painted`, all in place."""
+        for box, score, kind in zip(*candidates, strict=True):
             for _ in range(2 if kind == BLOB else 1):  # a blob may hold two people
                 if kind != PREDICTED and self._covered(box, painted, found):
                     break
+                if kind == RESIDUAL and self._inside_found(box, found, painted.shape):
+                    break  # what BlazePose's mask of a found person left out (a sleeve, a skirt)
                 person = self._verify(work, box)
                 if person is None:
                     break
@@ -178,6 +195,19 @@ class PeopleDetector:
                     break
                 found.append((tight, score, keypoints, mask))
                 _paint_out(work, painted, tight, mask)
+
+    def detect(self, frame_bgr: np.ndarray, prior_boxes: np.ndarray | None = None, scan: bool = True) -> Detections:
+        """People in one frame. prior_boxes (K, 4): where tracked people are expected; scan: also look for new
+        people (segmentation blobs and HOG)."""
+        person_mask = self.proposals.person_mask(frame_bgr) if scan and self.proposals is not None else None
+        work = frame_bgr.copy()
+        painted = np.zeros(frame_bgr.shape[:2], bool)
+        found: list[tuple] = []
+        self._verify_all(self.candidates(frame_bgr, prior_boxes, scan, person_mask), work, painted, found)
+        if person_mask is not None and found:  # a second look at the person pixels no one found explains
+            left = residual_boxes(person_mask, painted)
+            self._verify_all((left, np.full(len(left), BLOB_SCORE), np.full(len(left), RESIDUAL)), work, painted,
+                             found)
         height, width = frame_bgr.shape[:2]
         if not found:
             return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 25, 3), np.float32),
