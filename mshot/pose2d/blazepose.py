@@ -1,8 +1,11 @@
 """MediaPipe BlazePose (the full model bundled in mediapipe 0.10.21, offline) run per person crop and mapped
 to OpenPose BODY_25, with the person's segmentation mask.
 
-BlazePose finds one person per image, so each tracked box is cropped (enlarged by `context`), run, and the
-landmarks mapped back to frame pixels. Mapping to BODY_25 (confidences are BlazePose visibilities):
+BlazePose finds one person per image, so each tracked box is cropped (a square enlarged by `context`), run, and
+the landmarks mapped back to frame pixels. Where the square reaches beyond the frame it is padded grey rather
+than cut, so a person cut off by the frame edge stays centred; BlazePose still places the joints it cannot see
+(outside the frame): those keep their position with confidence 0.
+Mapping to BODY_25 (confidences are BlazePose visibilities):
 - direct: nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles, heels, big toes (foot index);
 - synthesized: Neck = midpoint of the shoulders, MidHip = midpoint of the hips (confidence: the lower of the
   two); small toes = the foot-index point (BlazePose has no small toe) at half its confidence.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from mshot.errors import FailedPrecondition
+from mshot.geometry.boxes import box_slices, outside_image
 
 # BODY_25 index -> BlazePose landmark index (direct correspondences).
 DIRECT = {0: 0, 2: 12, 3: 14, 4: 16, 5: 11, 6: 13, 7: 15, 9: 24, 10: 26, 11: 28, 12: 23, 13: 25, 14: 27,
@@ -39,24 +43,54 @@ def blazepose_to_body25(landmarks_px: np.ndarray, visibility: np.ndarray) -> np.
     return out
 
 
-MIN_CROP_PX = 8  # a window narrower or shorter than this (after clipping) holds no usable person
+MIN_CROP_PX = 8  # a window whose part inside the image is narrower or shorter than this holds no usable person
+PAD_GREY = 128  # what fills a window where it reaches beyond the image (the grey people are painted out with)
 
 
 def crop_window(box_xyxy: np.ndarray, height: int, width: int, context: float) -> tuple[int, int, int, int] | None:
-    """A square window around the box, enlarged by `context`, clipped to the image: (x0, y0, x1, y1) ints, or
-    None when the clipped window is under MIN_CROP_PX on a side (a box beyond the border, zero-area or
-    non-finite)."""
+    """A square window around the box's centre, its side the box's larger side (at most the frame's larger
+    side) times `context`: (x0, y0, x1, y1) ints, NOT clipped to the image - a person cut off by the frame edge
+    stays in the middle of the window, as BlazePose expects - or None when the window's part inside the image
+    is under MIN_CROP_PX on a side (a box beyond the border, zero-area or non-finite)."""
     box = np.asarray(box_xyxy, dtype=np.float64)
     if not np.isfinite(box).all():
         return None
     x0, y0, x1, y1 = box
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    side = max(x1 - x0, y1 - y0) * context
-    wx0, wy0 = int(np.clip(cx - side / 2, 0, width)), int(np.clip(cy - side / 2, 0, height))
-    wx1, wy1 = int(np.clip(cx + side / 2, 0, width)), int(np.clip(cy + side / 2, 0, height))
-    if wx1 - wx0 < MIN_CROP_PX or wy1 - wy0 < MIN_CROP_PX:
+    side = int(round(min(max(x1 - x0, y1 - y0), max(height, width)) * context))  # a box beyond the frame: the frame
+    wx0, wy0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    rows, columns = box_slices(np.array([wx0, wy0, wx0 + side, wy0 + side]), height, width)
+    if rows.stop - rows.start < MIN_CROP_PX or columns.stop - columns.start < MIN_CROP_PX:
         return None
-    return wx0, wy0, wx1, wy1
+    return wx0, wy0, wx0 + side, wy0 + side
+
+
+def window_overlap(window: tuple[int, int, int, int], height: int,
+                   width: int) -> tuple[tuple[slice, slice], tuple[slice, slice]]:
+    """Where a window (x0, y0, x1, y1) covers the image (height, width): (rows, columns) slices of the image and
+    the same pixels' (rows, columns) slices of the window."""
+    x0, y0 = window[:2]
+    rows, columns = box_slices(np.asarray(window), height, width)
+    return (rows, columns), (slice(rows.start - y0, rows.stop - y0), slice(columns.start - x0, columns.stop - x0))
+
+
+def padded_crop(image: np.ndarray, window: tuple[int, int, int, int], fill: int = PAD_GREY) -> np.ndarray:
+    """The window (x0, y0, x1, y1) of image (H, W, C) -> (y1 - y0, x1 - x0, C): the image where the window
+    covers it, `fill` where the window reaches beyond it."""
+    x0, y0, x1, y1 = window
+    out = np.full((y1 - y0, x1 - x0, image.shape[2]), fill, dtype=image.dtype)
+    in_image, in_window = window_overlap(window, *image.shape[:2])
+    out[in_window] = image[in_image]
+    return out
+
+
+def unseen_outside_image(keypoints: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(K, 25, 3) -> a copy whose keypoints outside the image (mshot.geometry.boxes.outside_image) have
+    confidence 0: BlazePose guesses where a cut-off person's hidden joints are; they are kept, unseen."""
+    out = np.array(keypoints, dtype=np.float32, copy=True)
+    out[..., 2] = np.where(outside_image(out[..., :2].reshape(-1, 2), height, width).reshape(out.shape[:-1]),
+                           0.0, out[..., 2])
+    return out
 
 
 WORLD_LANDMARKS = 33
@@ -111,22 +145,21 @@ class BlazePoseBody25:
             window = crop_window(box, height, width, self.context)
             if window is None:
                 continue  # nothing of the box inside the image: no person (confidence 0)
-            x0, y0, x1, y1 = window
-            crop = rgb[y0:y1, x0:x1]
-            scale = self.crop_size / max(crop.shape[:2])
-            resized = cv2.resize(crop, (max(int(crop.shape[1] * scale), 1), max(int(crop.shape[0] * scale), 1)),
-                                 interpolation=cv2.INTER_LINEAR)
+            x0, y0 = window[:2]
+            crop = padded_crop(rgb, window)
+            resized = cv2.resize(crop, (self.crop_size, self.crop_size), interpolation=cv2.INTER_LINEAR)
             result = self._pose.process(resized)
             if result.pose_landmarks is None:
                 continue
             marks = result.pose_landmarks.landmark
             xy = np.array([[m.x * crop.shape[1] + x0, m.y * crop.shape[0] + y0] for m in marks])
             visibility = np.clip(np.array([m.visibility for m in marks]), 0.0, 1.0)
-            keypoints[k] = blazepose_to_body25(xy, visibility)
+            keypoints[k] = unseen_outside_image(blazepose_to_body25(xy, visibility), height, width)
             world[k] = world_landmarks_array(result)
             if getattr(result, "segmentation_mask", None) is not None:
-                seg = cv2.resize(result.segmentation_mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
-                masks[k, y0:y1, x0:x1] = seg > 0.5
+                seg = cv2.resize(result.segmentation_mask, crop.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+                in_image, in_window = window_overlap(window, height, width)
+                masks[k][in_image] = seg[in_window] > 0.5
         return keypoints, masks, world
 
     def close(self) -> None:
