@@ -11,7 +11,13 @@ Writes, each an MJPG .avi (odd sizes kept):
 - `cuts_same_people.avi`: seated_3people in four shots - full view, a zoom on two musicians, full view again, a
   zoom on the right pair - with hard cuts, so the same people come back after every cut; 768x576.
 - `cuts_mixed.avi`: runner_1person, vtest.avi (when present) and seated_3people shots one after another, all scaled
-  to 768x576 (cuts between unrelated scenes, people of very different sizes)."""
+  to 768x576 (cuts between unrelated scenes, people of very different sizes).
+
+Cut-off footage (`make_cut_off_footage`, also written by the CLI), runner_1person at its own scale (no resize):
+- `runner_cut_waist.avi`: the top 1920x500 px - the bottom frame edge runs through her hips (mid-hip 509-556
+  px down) in every frame, so only her head, shoulders and arms are in view;
+- `runner_cut_side.avi`: the left 760x1088 px - she drifts right while running, so the right frame edge cuts
+  her right side from the start and passes her mid-hip (709 -> 832 px) about frame 75 on."""
 
 from __future__ import annotations
 
@@ -85,6 +91,22 @@ def cuts_mixed(out: Path, frames: int) -> Path:
     return write_video(out / "cuts_mixed.avi", [f for s in shots for f in s], 25.0)
 
 
+def runner_cut_waist(out: Path, frames: int) -> Path:
+    runner = read_frames(REAL_CLIPS / "runner_1person.mp4", 0, frames)
+    return write_video(out / "runner_cut_waist.avi", zoom(runner, 0, 0, 1, 500 / 1088, (1920, 500)), 30.0)
+
+
+def runner_cut_side(out: Path, frames: int) -> Path:
+    runner = read_frames(REAL_CLIPS / "runner_1person.mp4", 0, frames)
+    return write_video(out / "runner_cut_side.avi", zoom(runner, 0, 0, 760 / 1920, 1, (760, 1088)), 30.0)
+
+
+def make_cut_off_footage(out: Path, frames: int = 10) -> dict[str, Path]:
+    """The cut-off clips of the module docstring into `out`; returns name -> path."""
+    out.mkdir(parents=True, exist_ok=True)
+    return {make.__name__: make(out, frames) for make in (runner_cut_waist, runner_cut_side)}
+
+
 def make_footage(out: Path, frames: int = 10) -> dict[str, Path]:
     """Write every clip of the module docstring into `out`; returns name -> path."""
     out.mkdir(parents=True, exist_ok=True)
@@ -100,7 +122,8 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--frames", type=int, default=10, help="frames per clip, and per third of a shot")
     args = parser.parse_args()
-    for name, path in make_footage(args.out, args.frames).items():
+    footage = {**make_footage(args.out, args.frames), **make_cut_off_footage(args.out, args.frames)}
+    for name, path in footage.items():
         print(f"{name}: {path}")
 
 

@@ -88,8 +88,7 @@ def unseen_outside_image(keypoints: np.ndarray, height: int, width: int) -> np.n
     """(K, 25, 3) -> a copy whose keypoints outside the image (mshot.geometry.boxes.outside_image) have
     confidence 0: BlazePose guesses where a cut-off person's hidden joints are; they are kept, unseen."""
     out = np.array(keypoints, dtype=np.float32, copy=True)
-    out[..., 2] = np.where(outside_image(out[..., :2].reshape(-1, 2), height, width).reshape(out.shape[:-1]),
-                           0.0, out[..., 2])
+    out[..., 2] = np.where(outside_image(out[..., :2], height, width), 0.0, out[..., 2])
     return out
 
 
