@@ -44,6 +44,12 @@ def test_crop_window_is_a_square_around_the_box_enlarged_and_not_clipped_at_the_
     assert crop_window(np.array([-100.0, -200, 700, 600]), 360, 640, 1.3) == (-116, -216, 716, 616)
 
 
+def test_crop_window_without_padding_is_clipped_to_the_image():
+    assert crop_window(np.array([100.0, 50, 120, 90]), 360, 640, 1.5, pad_beyond_frame=False) == (80, 40, 140, 100)
+    assert crop_window(np.array([0.0, 0, 20, 40]), 360, 640, 1.5, pad_beyond_frame=False) == (0, 0, 40, 50)
+    assert crop_window(np.array([-100.0, -200, 700, 600]), 360, 640, 1.3, pad_beyond_frame=False) == (0, 0, 640, 360)
+
+
 def test_padded_crop_holds_the_image_where_the_window_covers_it_and_grey_beyond():
     image = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
     crop = padded_crop(image, (-2, 1, 4, 7))  # 6 x 6: image columns 0..3 of rows 1..3, grey elsewhere

@@ -47,11 +47,13 @@ MIN_CROP_PX = 8  # a window whose part inside the image is narrower or shorter t
 PAD_GREY = 128  # what fills a window where it reaches beyond the image (the grey people are painted out with)
 
 
-def crop_window(box_xyxy: np.ndarray, height: int, width: int, context: float) -> tuple[int, int, int, int] | None:
+def crop_window(box_xyxy: np.ndarray, height: int, width: int, context: float,
+                pad_beyond_frame: bool = True) -> tuple[int, int, int, int] | None:
     """A square window around the box's centre, its side the box's larger side (at most the frame's larger
-    side) times `context`: (x0, y0, x1, y1) ints, NOT clipped to the image - a person cut off by the frame edge
-    stays in the middle of the window, as BlazePose expects - or None when the window's part inside the image
-    is under MIN_CROP_PX on a side (a box beyond the border, zero-area or non-finite)."""
+    side) times `context`: (x0, y0, x1, y1) ints. With pad_beyond_frame it is NOT clipped to the image - a person
+    cut off by the frame edge stays in the middle of the window, as BlazePose expects; without, it is clipped
+    (no longer square at the border). None when the window's part inside the image is under MIN_CROP_PX on a
+    side (a box beyond the border, zero-area or non-finite)."""
     box = np.asarray(box_xyxy, dtype=np.float64)
     if not np.isfinite(box).all():
         return None
@@ -62,6 +64,8 @@ def crop_window(box_xyxy: np.ndarray, height: int, width: int, context: float) -
     rows, columns = box_slices(np.array([wx0, wy0, wx0 + side, wy0 + side]), height, width)
     if rows.stop - rows.start < MIN_CROP_PX or columns.stop - columns.start < MIN_CROP_PX:
         return None
+    if not pad_beyond_frame:
+        return columns.start, rows.start, columns.stop, rows.stop
     return wx0, wy0, wx0 + side, wy0 + side
 
 
@@ -109,11 +113,12 @@ class BlazePoseBody25:
     """estimate(frame_bgr (H,W,3), boxes_xyxy (K,4)) -> keypoints (K,25,3) px+conf, masks (K,H,W) bool.
 
     `with_masks=False` skips BlazePose's segmentation head (about 20 % faster); masks are then all False.
+    `pad_beyond_frame=False` clips the crop window to the image instead of padding it (crop_window).
     A box in which BlazePose finds nobody, or whose window inside the image is under MIN_CROP_PX on a side,
     gives zeros (confidence 0) for all 25 keypoints."""
 
     def __init__(self, context: float = 1.3, crop_size: int = 256, min_detection_confidence: float = 0.3,
-                 with_masks: bool = True):
+                 with_masks: bool = True, pad_beyond_frame: bool = True):
         try:
             import mediapipe as mp
 
@@ -124,6 +129,7 @@ class BlazePoseBody25:
             raise FailedPrecondition(f"MediaPipe BlazePose (mediapipe 0.10.21, bundled model) is unavailable: "
                                      f"{type(exc).__name__}: {exc}") from None
         self.context = context
+        self.pad_beyond_frame = pad_beyond_frame
         self.crop_size = crop_size
 
     def estimate(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -141,12 +147,14 @@ class BlazePoseBody25:
         masks = np.zeros((len(boxes_xyxy), height, width), dtype=bool)
         rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
         for k, box in enumerate(np.asarray(boxes_xyxy, dtype=np.float64)):
-            window = crop_window(box, height, width, self.context)
+            window = crop_window(box, height, width, self.context, self.pad_beyond_frame)
             if window is None:
                 continue  # nothing of the box inside the image: no person (confidence 0)
             x0, y0 = window[:2]
             crop = padded_crop(rgb, window)
-            resized = cv2.resize(crop, (self.crop_size, self.crop_size), interpolation=cv2.INTER_LINEAR)
+            scale = self.crop_size / max(crop.shape[:2])
+            resized = cv2.resize(crop, (max(int(crop.shape[1] * scale), 1), max(int(crop.shape[0] * scale), 1)),
+                                 interpolation=cv2.INTER_LINEAR)
             result = self._pose.process(resized)
             if result.pose_landmarks is None:
                 continue
