@@ -4,7 +4,7 @@ to OpenPose BODY_25, with the person's segmentation mask.
 BlazePose finds one person per image, so each tracked box is cropped (a square enlarged by `context`), run, and
 the landmarks mapped back to frame pixels. Where the square reaches beyond the frame it is padded grey rather
 than cut, so a person cut off by the frame edge stays centred; BlazePose still places the joints it cannot see
-(outside the frame): those keep their position with confidence 0.
+(outside the frame): those keep their position with confidence 0 (both can be turned off: the tracker does).
 Mapping to BODY_25 (confidences are BlazePose visibilities):
 - direct: nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles, heels, big toes (foot index);
 - synthesized: Neck = midpoint of the shoulders, MidHip = midpoint of the hips (confidence: the lower of the
@@ -113,12 +113,13 @@ class BlazePoseBody25:
     """estimate(frame_bgr (H,W,3), boxes_xyxy (K,4)) -> keypoints (K,25,3) px+conf, masks (K,H,W) bool.
 
     `with_masks=False` skips BlazePose's segmentation head (about 20 % faster); masks are then all False.
-    `pad_beyond_frame=False` clips the crop window to the image instead of padding it (crop_window).
+    `pad_beyond_frame=False` clips the crop window to the image instead of padding it (crop_window);
+    `off_image_unseen=False` keeps BlazePose's visibility for the joints it places outside the image.
     A box in which BlazePose finds nobody, or whose window inside the image is under MIN_CROP_PX on a side,
     gives zeros (confidence 0) for all 25 keypoints."""
 
     def __init__(self, context: float = 1.3, crop_size: int = 256, min_detection_confidence: float = 0.3,
-                 with_masks: bool = True, pad_beyond_frame: bool = True):
+                 with_masks: bool = True, pad_beyond_frame: bool = True, off_image_unseen: bool = True):
         try:
             import mediapipe as mp
 
@@ -129,7 +130,7 @@ class BlazePoseBody25:
             raise FailedPrecondition(f"MediaPipe BlazePose (mediapipe 0.10.21, bundled model) is unavailable: "
                                      f"{type(exc).__name__}: {exc}") from None
         self.context = context
-        self.pad_beyond_frame = pad_beyond_frame
+        self.pad_beyond_frame, self.off_image_unseen = pad_beyond_frame, off_image_unseen
         self.crop_size = crop_size
 
     def estimate(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -161,7 +162,9 @@ class BlazePoseBody25:
             marks = result.pose_landmarks.landmark
             xy = np.array([[m.x * crop.shape[1] + x0, m.y * crop.shape[0] + y0] for m in marks])
             visibility = np.clip(np.array([m.visibility for m in marks]), 0.0, 1.0)
-            keypoints[k] = unseen_outside_image(blazepose_to_body25(xy, visibility), height, width)
+            keypoints[k] = blazepose_to_body25(xy, visibility)
+            if self.off_image_unseen:
+                keypoints[k] = unseen_outside_image(keypoints[k], height, width)
             world[k] = world_landmarks_array(result)
             if getattr(result, "segmentation_mask", None) is not None:
                 seg = cv2.resize(result.segmentation_mask, crop.shape[1::-1], interpolation=cv2.INTER_LINEAR)

@@ -17,6 +17,7 @@ import numpy as np
 
 from mshot.body.joint_maps import body25_joints
 from mshot.geometry.camera import SMPL_FACING_CAMERA, back_project
+from mshot.pose2d.blazepose import unseen_outside_image
 from mshot.progress import Progress, no_progress
 from services.multishot.fit import FitOptions, fit_tracklets
 
@@ -102,8 +103,11 @@ def facing_body(body_model) -> FacingBody:
 
 
 def fit_initial_bodies(rows: dict, keypoints: np.ndarray, body_model, progress: Progress = no_progress) -> dict:
-    """rows: the canonical row table without its SMPL keys; returns global_orient, body_pose, betas, transl."""
+    """rows: the canonical row table without its SMPL keys (with image_size (2,) [H, W]); keypoints (M, 25, 3) the
+    detector's, whose joints outside the image are taken as unseen; returns global_orient, body_pose, betas,
+    transl."""
     count = len(rows["person_id"])
+    keypoints = unseen_outside_image(keypoints, *(int(v) for v in rows["image_size"]))
     orient, transl = initial_root_guess(rows, keypoints, facing_body(body_model))
     table = {**rows, "global_orient": orient, "body_pose": np.zeros((count, 69), np.float32),
              "betas": np.zeros((count, 10), np.float32), "transl": transl}
