@@ -1,8 +1,9 @@
 """The CPU tracker's starting depth (services/tracking/cpu/initial3d.py) against hand-computed values: from the
 torso where neck and mid-hip are seen (a seated or cut-off person's box says nothing about their size), from the
 visible bones of a person whose hips are cut off by the frame edge, from the box height (1.7 m) otherwise; the
-generated body model's torso (pelvis to neck joint), bones and MidHip when facing the camera; and the initial
-translation putting that MidHip on the mid-hip pixel's ray (the Neck on the neck pixel's without hips)."""
+generated body model's torso (pelvis to neck joint), bones and MidHip when facing the camera; the initial
+translation putting that MidHip on the mid-hip pixel's ray (the Neck on the neck pixel's without hips); and the
+detector's joints beyond the frame edge taken as unseen."""
 
 from __future__ import annotations
 
@@ -94,3 +95,22 @@ def test_without_hips_the_initial_translation_puts_the_model_neck_on_the_neck_ra
     depth = 1000 * rest.bone_m[(2, 5)] / 80
     expected = [100 * depth / 1000, -100 * depth / 1000, depth]  # 100 px right of and above the principal point
     np.testing.assert_allclose(body25_joints(joints.numpy())[:, 1], [expected] * 2, atol=1e-4)
+
+
+def test_joints_the_detector_places_beyond_the_frame_edge_are_unseen_for_the_initial_bodies(smpl_model):
+    from services.tracking.cpu.initial3d import fit_initial_bodies
+
+    rows, keypoints = _rows_and_keypoints((420, 140), (420, 340), 0.9)  # mid-hip guessed at y 340 ...
+    rows.update({"principal_px": np.array([[320.0, 240.0]] * 2), "image_size": np.array([300, 640]),  # ... below
+                 "person_id": np.array([0, 0]), "frame_index": np.array([0, 1]), "shot_id": np.array([0, 0]),
+                 "focal_px": np.array([1000.0, 1000.0])})
+    keypoints[:, 2], keypoints[:, 5] = (380, 140, 0.9), (460, 140, 0.9)
+    keypoints[:, 3], keypoints[:, 6] = (375, 220, 0.9), (465, 220, 0.9)
+    keypoints[:, 4], keypoints[:, 7] = (372, 290, 0.9), (468, 290, 0.9)
+    keypoints[:, 0], keypoints[:, 15], keypoints[:, 16] = (420, 90, 0.9), (410, 82, 0.9), (430, 82, 0.9)
+    keypoints[:, 9], keypoints[:, 12] = (400, 340, 0.9), (440, 340, 0.9)  # hips beyond the 300 px tall frame
+    unseen = keypoints.copy()
+    unseen[:, [8, 9, 12], 2] = 0.0
+    guessed = fit_initial_bodies(rows, keypoints, smpl_model)
+    expected = fit_initial_bodies(rows, unseen, smpl_model)
+    np.testing.assert_allclose(guessed["transl"], expected["transl"], atol=1e-6)
