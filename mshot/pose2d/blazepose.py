@@ -52,20 +52,24 @@ def crop_window(box_xyxy: np.ndarray, height: int, width: int, context: float,
     """A square window around the box's centre, its side the box's larger side (at most the frame's larger
     side) times `context`: (x0, y0, x1, y1) ints. With pad_beyond_frame it is NOT clipped to the image - a person
     cut off by the frame edge stays in the middle of the window, as BlazePose expects; without, it is clipped
-    (no longer square at the border). None when the window's part inside the image is under MIN_CROP_PX on a
-    side (a box beyond the border, zero-area or non-finite)."""
+    (no longer square at the border; the side not capped, the edges truncated to whole pixels). None when the
+    window's part inside the image is under MIN_CROP_PX on a side (a box beyond the border, zero-area or
+    non-finite)."""
     box = np.asarray(box_xyxy, dtype=np.float64)
     if not np.isfinite(box).all():
         return None
     x0, y0, x1, y1 = box
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    if not pad_beyond_frame:
+        side = max(x1 - x0, y1 - y0) * context
+        wx0, wy0 = int(np.clip(cx - side / 2, 0, width)), int(np.clip(cy - side / 2, 0, height))
+        wx1, wy1 = int(np.clip(cx + side / 2, 0, width)), int(np.clip(cy + side / 2, 0, height))
+        return None if wx1 - wx0 < MIN_CROP_PX or wy1 - wy0 < MIN_CROP_PX else (wx0, wy0, wx1, wy1)
     side = int(round(min(max(x1 - x0, y1 - y0), max(height, width)) * context))  # a box beyond the frame: the frame
     wx0, wy0 = int(round(cx - side / 2)), int(round(cy - side / 2))
     rows, columns = box_slices(np.array([wx0, wy0, wx0 + side, wy0 + side]), height, width)
     if rows.stop - rows.start < MIN_CROP_PX or columns.stop - columns.start < MIN_CROP_PX:
         return None
-    if not pad_beyond_frame:
-        return columns.start, rows.start, columns.stop, rows.stop
     return wx0, wy0, wx0 + side, wy0 + side
 
 
