@@ -11,14 +11,7 @@ import numpy as np
 import pytest
 
 from mshot.errors import FailedPrecondition
-from mshot.pose2d.blazepose import (
-    PAD_GREY,
-    BlazePoseBody25,
-    blazepose_to_body25,
-    crop_window,
-    padded_crop,
-    unseen_outside_image,
-)
+from mshot.pose2d.blazepose import BlazePoseBody25, blazepose_to_body25, crop_window, unseen_outside_image
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "multishot_sample.mp4"
 # Three walkers in frame 0 of the sample video (boxes from the CPU tracker's detector), px xyxy.
@@ -36,26 +29,11 @@ def test_each_body25_joint_takes_the_same_sided_blazepose_landmark():
         assert body25[joint, 0] == pytest.approx(x), joint
 
 
-def test_crop_window_is_a_square_around_the_box_enlarged_and_not_clipped_at_the_border():
+def test_crop_window_is_a_square_around_the_box_enlarged_and_clipped():
     assert crop_window(np.array([100.0, 50, 120, 90]), 360, 640, 1.5) == (80, 40, 140, 100)  # side 40 * 1.5
-    # at the corner the square reaches beyond the image (padded later): the person stays centred
-    assert crop_window(np.array([0.0, 0, 20, 40]), 360, 640, 1.5) == (-20, -10, 40, 50)
-    # a person larger than the frame: a square of the frame's larger side times the context, about the box centre
-    assert crop_window(np.array([-100.0, -200, 700, 600]), 360, 640, 1.3) == (-116, -216, 716, 616)
-
-
-def test_crop_window_without_padding_is_clipped_to_the_image():
-    assert crop_window(np.array([100.0, 50, 120, 90]), 360, 640, 1.5, pad_beyond_frame=False) == (80, 40, 140, 100)
-    assert crop_window(np.array([0.0, 0, 20, 40]), 360, 640, 1.5, pad_beyond_frame=False) == (0, 0, 40, 50)
-    assert crop_window(np.array([-100.0, -200, 700, 600]), 360, 640, 1.3, pad_beyond_frame=False) == (0, 0, 640, 360)
-
-
-def test_padded_crop_holds_the_image_where_the_window_covers_it_and_grey_beyond():
-    image = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
-    crop = padded_crop(image, (-2, 1, 4, 7))  # 6 x 6: image columns 0..3 of rows 1..3, grey elsewhere
-    assert crop.shape == (6, 6, 3)
-    np.testing.assert_array_equal(crop[0:3, 2:6], image[1:4, 0:4])
-    assert (crop[:, :2] == PAD_GREY).all() and (crop[3:] == PAD_GREY).all()
+    assert crop_window(np.array([0.0, 0, 20, 40]), 360, 640, 1.5) == (0, 0, 40, 50)  # clipped at the corner
+    # a person larger than the frame: the whole frame
+    assert crop_window(np.array([-100.0, -200, 700, 600]), 360, 640, 1.3) == (0, 0, 640, 360)
 
 
 def test_keypoints_outside_the_image_keep_their_place_with_zero_confidence():
@@ -71,7 +49,6 @@ def test_keypoints_outside_the_image_keep_their_place_with_zero_confidence():
 
 def test_crop_window_is_none_when_too_little_of_the_box_is_inside_the_image():
     for box in ([700.0, 10, 760, 100],  # beyond the right border
-                [645.0, 10, 670, 40],  # past the right border: its square (x 638..677) has 2 px in the image
                 [-90.0, 100, -30, 200],  # beyond the left border
                 [50.0, 50, 50, 50],  # zero area
                 [50.0, 50, 52, 53],  # a few pixels: under MIN_CROP_PX even enlarged

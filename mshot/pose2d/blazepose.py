@@ -1,10 +1,11 @@
 """MediaPipe BlazePose (the full model bundled in mediapipe 0.10.21, offline) run per person crop and mapped
 to OpenPose BODY_25, with the person's segmentation mask.
 
-BlazePose finds one person per image, so each tracked box is cropped (a square enlarged by `context`), run, and
-the landmarks mapped back to frame pixels. Where the square reaches beyond the frame it is padded grey rather
-than cut, so a person cut off by the frame edge stays centred; BlazePose still places the joints it cannot see
-(outside the frame): those keep their position with confidence 0 (both can be turned off: the tracker does).
+BlazePose finds one person per image, so each tracked box is cropped (enlarged by `context`), run, and the
+landmarks mapped back to frame pixels. BlazePose also places the joints of a person cut off by the frame edge
+that it cannot see: those outside the image keep their position with confidence 0 (`off_image_unseen`; the
+tracker keeps BlazePose's visibility). A crop padded beyond the frame edge instead of clipped, to keep such a
+person centred, was tried and measured worse (services/keypoints/README.md).
 Mapping to BODY_25 (confidences are BlazePose visibilities):
 - direct: nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles, heels, big toes (foot index);
 - synthesized: Neck = midpoint of the shoulders, MidHip = midpoint of the hips (confidence: the lower of the
@@ -21,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from mshot.errors import FailedPrecondition
-from mshot.geometry.boxes import box_slices, outside_image
+from mshot.geometry.boxes import outside_image
 
 # BODY_25 index -> BlazePose landmark index (direct correspondences).
 DIRECT = {0: 0, 2: 12, 3: 14, 4: 16, 5: 11, 6: 13, 7: 15, 9: 24, 10: 26, 11: 28, 12: 23, 13: 25, 14: 27,
@@ -43,53 +44,24 @@ def blazepose_to_body25(landmarks_px: np.ndarray, visibility: np.ndarray) -> np.
     return out
 
 
-MIN_CROP_PX = 8  # a window whose part inside the image is narrower or shorter than this holds no usable person
-PAD_GREY = 128  # what fills a window where it reaches beyond the image (the grey people are painted out with)
+MIN_CROP_PX = 8  # a window narrower or shorter than this (after clipping) holds no usable person
 
 
-def crop_window(box_xyxy: np.ndarray, height: int, width: int, context: float,
-                pad_beyond_frame: bool = True) -> tuple[int, int, int, int] | None:
-    """A square window around the box's centre, its side the box's larger side (at most the frame's larger
-    side) times `context`: (x0, y0, x1, y1) ints. With pad_beyond_frame it is NOT clipped to the image - a person
-    cut off by the frame edge stays in the middle of the window, as BlazePose expects; without, it is clipped
-    (no longer square at the border; the side not capped, the edges truncated to whole pixels). None when the
-    window's part inside the image is under MIN_CROP_PX on a side (a box beyond the border, zero-area or
+def crop_window(box_xyxy: np.ndarray, height: int, width: int, context: float) -> tuple[int, int, int, int] | None:
+    """A square window around the box, enlarged by `context`, clipped to the image: (x0, y0, x1, y1) ints, or
+    None when the clipped window is under MIN_CROP_PX on a side (a box beyond the border, zero-area or
     non-finite)."""
     box = np.asarray(box_xyxy, dtype=np.float64)
     if not np.isfinite(box).all():
         return None
     x0, y0, x1, y1 = box
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    if not pad_beyond_frame:
-        side = max(x1 - x0, y1 - y0) * context
-        wx0, wy0 = int(np.clip(cx - side / 2, 0, width)), int(np.clip(cy - side / 2, 0, height))
-        wx1, wy1 = int(np.clip(cx + side / 2, 0, width)), int(np.clip(cy + side / 2, 0, height))
-        return None if wx1 - wx0 < MIN_CROP_PX or wy1 - wy0 < MIN_CROP_PX else (wx0, wy0, wx1, wy1)
-    side = int(round(min(max(x1 - x0, y1 - y0), max(height, width)) * context))  # a box beyond the frame: the frame
-    wx0, wy0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-    rows, columns = box_slices(np.array([wx0, wy0, wx0 + side, wy0 + side]), height, width)
-    if rows.stop - rows.start < MIN_CROP_PX or columns.stop - columns.start < MIN_CROP_PX:
+    side = max(x1 - x0, y1 - y0) * context
+    wx0, wy0 = int(np.clip(cx - side / 2, 0, width)), int(np.clip(cy - side / 2, 0, height))
+    wx1, wy1 = int(np.clip(cx + side / 2, 0, width)), int(np.clip(cy + side / 2, 0, height))
+    if wx1 - wx0 < MIN_CROP_PX or wy1 - wy0 < MIN_CROP_PX:
         return None
-    return wx0, wy0, wx0 + side, wy0 + side
-
-
-def window_overlap(window: tuple[int, int, int, int], height: int,
-                   width: int) -> tuple[tuple[slice, slice], tuple[slice, slice]]:
-    """Where a window (x0, y0, x1, y1) covers the image (height, width): (rows, columns) slices of the image and
-    the same pixels' (rows, columns) slices of the window."""
-    x0, y0 = window[:2]
-    rows, columns = box_slices(np.asarray(window), height, width)
-    return (rows, columns), (slice(rows.start - y0, rows.stop - y0), slice(columns.start - x0, columns.stop - x0))
-
-
-def padded_crop(image: np.ndarray, window: tuple[int, int, int, int], fill: int = PAD_GREY) -> np.ndarray:
-    """The window (x0, y0, x1, y1) of image (H, W, C) -> (y1 - y0, x1 - x0, C): the image where the window
-    covers it, `fill` where the window reaches beyond it."""
-    x0, y0, x1, y1 = window
-    out = np.full((y1 - y0, x1 - x0, image.shape[2]), fill, dtype=image.dtype)
-    in_image, in_window = window_overlap(window, *image.shape[:2])
-    out[in_window] = image[in_image]
-    return out
+    return wx0, wy0, wx1, wy1
 
 
 def unseen_outside_image(keypoints: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -117,13 +89,12 @@ class BlazePoseBody25:
     """estimate(frame_bgr (H,W,3), boxes_xyxy (K,4)) -> keypoints (K,25,3) px+conf, masks (K,H,W) bool.
 
     `with_masks=False` skips BlazePose's segmentation head (about 20 % faster); masks are then all False.
-    `pad_beyond_frame=False` clips the crop window to the image instead of padding it (crop_window);
     `off_image_unseen=False` keeps BlazePose's visibility for the joints it places outside the image.
     A box in which BlazePose finds nobody, or whose window inside the image is under MIN_CROP_PX on a side,
     gives zeros (confidence 0) for all 25 keypoints."""
 
     def __init__(self, context: float = 1.3, crop_size: int = 256, min_detection_confidence: float = 0.3,
-                 with_masks: bool = True, pad_beyond_frame: bool = True, off_image_unseen: bool = True):
+                 with_masks: bool = True, off_image_unseen: bool = True):
         try:
             import mediapipe as mp
 
@@ -134,7 +105,7 @@ class BlazePoseBody25:
             raise FailedPrecondition(f"MediaPipe BlazePose (mediapipe 0.10.21, bundled model) is unavailable: "
                                      f"{type(exc).__name__}: {exc}") from None
         self.context = context
-        self.pad_beyond_frame, self.off_image_unseen = pad_beyond_frame, off_image_unseen
+        self.off_image_unseen = off_image_unseen
         self.crop_size = crop_size
 
     def estimate(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -152,11 +123,11 @@ class BlazePoseBody25:
         masks = np.zeros((len(boxes_xyxy), height, width), dtype=bool)
         rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
         for k, box in enumerate(np.asarray(boxes_xyxy, dtype=np.float64)):
-            window = crop_window(box, height, width, self.context, self.pad_beyond_frame)
+            window = crop_window(box, height, width, self.context)
             if window is None:
                 continue  # nothing of the box inside the image: no person (confidence 0)
-            x0, y0 = window[:2]
-            crop = padded_crop(rgb, window)
+            x0, y0, x1, y1 = window
+            crop = rgb[y0:y1, x0:x1]
             scale = self.crop_size / max(crop.shape[:2])
             resized = cv2.resize(crop, (max(int(crop.shape[1] * scale), 1), max(int(crop.shape[0] * scale), 1)),
                                  interpolation=cv2.INTER_LINEAR)
@@ -171,9 +142,8 @@ class BlazePoseBody25:
                 keypoints[k] = unseen_outside_image(keypoints[k], height, width)
             world[k] = world_landmarks_array(result)
             if getattr(result, "segmentation_mask", None) is not None:
-                seg = cv2.resize(result.segmentation_mask, crop.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-                in_image, in_window = window_overlap(window, height, width)
-                masks[k][in_image] = seg[in_window] > 0.5
+                seg = cv2.resize(result.segmentation_mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+                masks[k, y0:y1, x0:x1] = seg > 0.5
         return keypoints, masks, world
 
     def close(self) -> None:

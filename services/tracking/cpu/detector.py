@@ -65,12 +65,10 @@ class PeopleDetector:
                  part_height: float = 0.6):
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
-        # Verification crops are clipped at the frame edge, not padded: padded (the keypoints stage's crops) they
-        # observed fewer of the rendered GT video's person-frames (73 % -> 71 %, services/tracking/README.md).
         # BlazePose's joints beyond the frame edge keep their visibility here: they count towards a verified person
         # and its box (unseen, a runner leaving the frame at the side lost her track 9 frames earlier, 89 against
         # 113 observed frames); initial3d treats them as unseen.
-        self.pose = BlazePoseBody25(pad_beyond_frame=False, off_image_unseen=False)
+        self.pose = BlazePoseBody25(off_image_unseen=False)
         self.proposals = SegmentationProposals() if segmentation_proposals else None
         self.upscale = upscale
         # HOG runs on the frame scaled by `upscale`, but at most to this height: its 64x128 window finds people
