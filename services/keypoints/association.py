@@ -14,7 +14,8 @@ Assignment: Hungarian on the scores of each frame, with pairs scoring below MIN_
 before the assignment and refused after it. Unmatched detections stay on record (det_person_id -1), unmatched
 persons get zero keypoints and match_score 0. Only observed (not coasting) rows take part.
 A matched person's keypoints outside the image (BlazePose guesses the joints of a person cut off by the frame
-edge) become "not detected" (0, 0, 0): the fit uses what is visible. The detections on record keep them.
+edge) become "not detected" (0, 0, 0): the fit uses what is visible. The detections on record keep them (the
+`cpu` backend's already with confidence 0, so they do not count in the score either).
 """
 
 from __future__ import annotations
