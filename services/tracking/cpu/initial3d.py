@@ -3,7 +3,7 @@ torso keypoints, body pose at rest and mean shape - the multishot optimizer's fi
 The starting depth comes from the torso (neck to mid-hip) in pixels against the body model's
 (FacingBody.torso_m), where both are seen: it holds for seated people and people cut off by the frame edge,
 whose box is not a standing body's height. A person whose torso is cut (hips below the frame edge) gets it from
-the visible bones instead (shoulders, arms, hips, legs: the bone giving the nearest depth, the least
+the visible bones instead (shoulders, arms, legs: the bone giving the nearest depth, the least
 foreshortened), and only a person without any seen bone from the box height (a 1.7 m body).
 The starting translation puts the model's MidHip on the mid-hip pixel's ray at that depth (its Neck on the neck
 pixel's ray where the hips are not seen): SMPL's model origin is neither its pelvis (about 0.22 m above it) nor
@@ -30,8 +30,10 @@ FACING_CAMERA = SMPL_FACING_CAMERA.astype(np.float32)  # upright, facing the cam
 
 
 # BODY_25 bones (ends) whose length in pixels gives a depth when the torso is not seen: shoulders, upper arms,
-# forearms, hips, thighs, shins.
-LIMB_BONES = ((2, 5), (2, 3), (5, 6), (3, 4), (6, 7), (9, 12), (9, 10), (12, 13), (10, 11), (13, 14))
+# forearms, thighs, shins. Not the hips' width: BlazePose's hip landmarks lie about twice as far apart as SMPL's
+# hip joints (0.13 m generated), so it gave depths about half the torso's (seated_3people's centre singer: 1.5
+# against 2.7 m) and, as the nearest bone, would win.
+LIMB_BONES = ((2, 5), (2, 3), (5, 6), (3, 4), (6, 7), (9, 10), (12, 13), (10, 11), (13, 14))
 
 
 def seen_length_px(keypoints: np.ndarray, a: int, b: int) -> np.ndarray:
