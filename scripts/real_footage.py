@@ -14,7 +14,13 @@ Writes, each an MJPG .avi (odd sizes kept):
   to 768x576 (cuts between unrelated scenes, people of very different sizes).
 - `webclip_portrait.avi` (+ `webclip_portrait.json`, its ground truth): seated_3people re-cut as a portrait web
   clip, 540x960, five shots of 4N frames - captions, a blurred pan, close-ups cut off by the frame edge, a screen
-  recording at the end (scripts/webclip_footage.py)."""
+  recording at the end (scripts/webclip_footage.py).
+
+Cut-off footage (`make_cut_off_footage`, also written by the CLI), runner_1person at its own scale (no resize):
+- `runner_cut_waist.avi`: the top 1920x500 px - the bottom frame edge runs through her hips (mid-hip 509-556
+  px down) in every frame, so only her head, shoulders and arms are in view;
+- `runner_cut_side.avi`: the left 760x1088 px - she drifts right while running, so the right frame edge cuts
+  her right side from the start and passes her mid-hip (709 -> 832 px) about frame 75 on."""
 
 from __future__ import annotations
 
@@ -96,6 +102,22 @@ def webclip_portrait(out: Path, frames: int) -> Path:
     return webclip_footage.write_clip(out, sources, 4 * frames, write_video)
 
 
+def runner_cut_waist(out: Path, frames: int) -> Path:
+    runner = read_frames(REAL_CLIPS / "runner_1person.mp4", 0, frames)
+    return write_video(out / "runner_cut_waist.avi", zoom(runner, 0, 0, 1, 500 / 1088, (1920, 500)), 30.0)
+
+
+def runner_cut_side(out: Path, frames: int) -> Path:
+    runner = read_frames(REAL_CLIPS / "runner_1person.mp4", 0, frames)
+    return write_video(out / "runner_cut_side.avi", zoom(runner, 0, 0, 760 / 1920, 1, (760, 1088)), 30.0)
+
+
+def make_cut_off_footage(out: Path, frames: int = 10) -> dict[str, Path]:
+    """The cut-off clips of the module docstring into `out`; returns name -> path."""
+    out.mkdir(parents=True, exist_ok=True)
+    return {make.__name__: make(out, frames) for make in (runner_cut_waist, runner_cut_side)}
+
+
 def make_footage(out: Path, frames: int = 10) -> dict[str, Path]:
     """Write every clip of the module docstring into `out`; returns name -> path."""
     out.mkdir(parents=True, exist_ok=True)
@@ -111,7 +133,8 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--frames", type=int, default=10, help="frames per clip, and per third of a shot")
     args = parser.parse_args()
-    for name, path in make_footage(args.out, args.frames).items():
+    footage = {**make_footage(args.out, args.frames), **make_cut_off_footage(args.out, args.frames)}
+    for name, path in footage.items():
         print(f"{name}: {path}")
 
 

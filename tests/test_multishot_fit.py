@@ -1,5 +1,6 @@
 """The optimiser (services/multishot/fit.py, objective.py): recovery from clean keypoints, frame-rate scaling of the
-temporal weights, and the per-joint pull to the initial pose where keypoints are unseen."""
+temporal weights, the per-joint pull to the initial pose where keypoints are unseen, and the reprojection figure
+(over the keypoints seen in the image only)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from mshot.body.generate import write_generated_smpl_model
 from mshot.body.model import BodyModel
 from mshot.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from services.multishot import losses
-from services.multishot.fit import FitOptions, fit_tracklets
+from services.multishot.fit import FitOptions, fit_tracklets, reprojection_px
 from services.multishot.kinematics import SparseSmplJoints
 from services.multishot.objective import FitProblem, temporal_weight_scales
 from services.multishot.pose_prior import DiagonalGaussianPosePrior
@@ -161,3 +162,22 @@ def test_rescaling_a_person_moves_it_along_the_rays_and_keeps_its_pixels(model, 
     moved = (problem.projected_body25(after["points"]) - pixels).norm(dim=-1)  # px, person ~400 px tall
     assert float(moved.median()) < 1.0 and float(moved.max()) < 3.0  # SMPL's shape space has no exact rescale
     np.testing.assert_allclose(problem.betas_mean.numpy(), problem.params["betas"].detach().numpy())
+
+
+def test_reprojection_counts_only_confident_keypoints_inside_the_image():
+    keypoints = np.zeros((3, 25, 3), np.float32)
+    keypoints[:, :, :2] = (50, 40)
+    keypoints[:, 0, 2], keypoints[:, 1, 2] = 1.0, 0.5  # nose and neck seen
+    keypoints[:, 8] = (50, 120, 0.9)  # mid-hip guessed below the frame edge of a 100 px tall image: not counted
+    keypoints[:, 2] = (50, 40, 0.05)  # under min_confidence: not counted
+    projected = np.full((3, 25, 2), (50.0, 40.0))
+    projected[:, 0] += (3, 4)  # nose 5 px off
+    projected[:, 1] += (6, 8)  # neck 10 px off
+    projected[:, 8] = (50, 180)  # 60 px off the guessed mid-hip, which is outside the image
+    projected[:, 2] += (0, 90)
+    valid = np.array([True, True, False])
+    error = reprojection_px(projected, keypoints, np.array([[100, 200], [100, 200], [100, 200]]), 0.1, valid)
+    # (1.0 * 5 + 0.5 * 10) / 1.5 = 6.67 px; an invalid row 0
+    np.testing.assert_allclose(error, [(5 + 5) / 1.5, (5 + 5) / 1.5, 0.0], rtol=1e-6)
+    taller = reprojection_px(projected, keypoints, np.array([200, 200]), 0.1, valid)  # the mid-hip now inside
+    np.testing.assert_allclose(taller[0], (5 + 5 + 0.9 * 60) / 2.4, rtol=1e-6)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mshot.errors import FailedPrecondition
-from mshot.pose2d.blazepose import BlazePoseBody25, blazepose_to_body25, crop_window
+from mshot.pose2d.blazepose import BlazePoseBody25, blazepose_to_body25, crop_window, unseen_outside_image
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "multishot_sample.mp4"
 # Three walkers in frame 0 of the sample video (boxes from the CPU tracker's detector), px xyxy.
@@ -34,6 +34,17 @@ def test_crop_window_is_a_square_around_the_box_enlarged_and_clipped():
     assert crop_window(np.array([0.0, 0, 20, 40]), 360, 640, 1.5) == (0, 0, 40, 50)  # clipped at the corner
     # a person larger than the frame: the whole frame
     assert crop_window(np.array([-100.0, -200, 700, 600]), 360, 640, 1.3) == (0, 0, 640, 360)
+
+
+def test_keypoints_outside_the_image_keep_their_place_with_zero_confidence():
+    keypoints = np.full((1, 25, 3), 0.9, np.float32)
+    keypoints[0, :, :2] = (50, 30)
+    keypoints[0, 8, :2] = (50, 60.2)  # mid-hip below the bottom of a 60 px tall image
+    keypoints[0, 4, :2] = (99.6, 10)  # right wrist right of the last pixel (width 100)
+    keypoints[0, 3, :2] = (99.4, 59.4)  # on the last pixel
+    seen = unseen_outside_image(keypoints, 60, 100)
+    assert seen[0, [8, 4], 2].tolist() == [0, 0] and (np.delete(seen[0, :, 2], [8, 4]) == np.float32(0.9)).all()
+    np.testing.assert_array_equal(seen[..., :2], keypoints[..., :2])
 
 
 def test_crop_window_is_none_when_too_little_of_the_box_is_inside_the_image():
@@ -109,3 +120,25 @@ def test_missing_mediapipe_is_a_failed_precondition(monkeypatch):
     monkeypatch.setitem(sys.modules, "mediapipe", None)
     with pytest.raises(FailedPrecondition, match="BlazePose"):
         BlazePoseBody25()
+
+
+RUNNER = Path(__file__).resolve().parents[2] / "shared" / "real_clips" / "runner_1person.mp4"
+RUNNER_BOX = np.array([520.0, 209, 796, 830])  # the runner in frame 0 (the CPU tracker's box), px xyxy
+RUNNER_MID_HIP_Y = 521  # px, her mid-hip in frame 0 (BlazePose on the whole frame)
+
+
+def test_a_runner_cut_off_at_the_hips_gets_her_upper_body_and_unseen_legs(pose):
+    if not RUNNER.is_file():
+        pytest.skip(f"{RUNNER} not present (../shared/real_clips/)")
+    from mshot.video import read_frame
+
+    frame = read_frame(RUNNER, 0)
+    whole, _ = pose.estimate(frame, RUNNER_BOX[None])
+    top = np.ascontiguousarray(frame[:RUNNER_MID_HIP_Y])  # the frame edge through her hips
+    cut, _ = pose.estimate(top, np.array([[*RUNNER_BOX[:3], RUNNER_MID_HIP_Y]]))
+    head_and_shoulders = [0, 1, 2, 5, 15, 16, 17, 18]  # nose, neck, shoulders, eyes, ears
+    assert (cut[0, head_and_shoulders, 2] > 0.5).all()
+    assert np.median(np.linalg.norm(cut[0, head_and_shoulders, :2] - whole[0, head_and_shoulders, :2], axis=1)) < 10.0
+    assert (cut[0, [10, 11, 13, 14], 2] == 0).all()  # knees and ankles: below the edge, unseen
+    seen = cut[0, :, 2] > 0
+    assert (cut[0, seen, 1] <= RUNNER_MID_HIP_Y - 0.5).all()  # every keypoint with a confidence is in the image

@@ -1,8 +1,9 @@
 """The tracking and keypoints stages (CPU backends, real engines) on the shared real clips
-(../shared/real_clips/, MIT): the first frames of the runner and the concert, a portrait odd-sized reframing
-and a close-up in which the person is larger than the frame (scripts/real_footage.py). Each runs without an
-internal error, finds its people - one track per person - and gets keypoints matched to them; the concert's
-real OpenPose JSON is matched to the tracked musicians. Skipped where the clips are not beside the repository."""
+(../shared/real_clips/, MIT): the first frames of the runner and the concert, a portrait odd-sized reframing,
+a close-up in which the person is larger than the frame and the runner cut off at the hips by the frame edge
+(scripts/real_footage.py). Each runs without an internal error, finds its people - one track per person - and
+gets keypoints matched to them; the concert's real OpenPose JSON is matched to the tracked musicians.
+Skipped where the clips are not beside the repository."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.skipif(not real_footage.REAL_CLIPS.is_dir(),
 # the bottom left may or may not be confirmed in so few frames. seated_1person itself is covered by its two
 # reframings (a 1080p clip costs twice their time).
 EXPECTED_PEOPLE = {"runner_1person": (1, 1), "seated_3people": (2, 4), "portrait_odd": (1, 1),
-                   "closeup_cut_off": (1, 1)}
+                   "closeup_cut_off": (1, 1), "runner_cut_waist": (1, 1)}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def engines(smpl_model_path):
 
 
 def _clip(name: str, folder):
-    if name in ("portrait_odd", "closeup_cut_off"):
+    if name in ("portrait_odd", "closeup_cut_off", "runner_cut_waist"):
         return getattr(real_footage, name)(folder, FRAMES)
     return real_footage.first_frames(folder, name, FRAMES)
 

@@ -31,3 +31,13 @@ def points_in_mask(xy: np.ndarray, mask: np.ndarray) -> np.ndarray:
     out = np.zeros(len(xy), dtype=bool)
     out[ok] = mask[y[ok], x[ok]]
     return out
+
+
+def outside_image(xy: np.ndarray, height, width) -> np.ndarray:
+    """(..., 2) px -> (...) bool: the point lies outside the image [-0.5, width - 0.5] x [-0.5, height - 0.5]
+    (pixel centres at integers, docs/conventions.md) or is non-finite. height and width: numbers, or arrays
+    that broadcast against (...) (one image size per row)."""
+    xy = np.asarray(xy, dtype=np.float64)
+    x, y = xy[..., 0], xy[..., 1]
+    inside = (x >= -0.5) & (x <= width - 0.5) & (y >= -0.5) & (y <= height - 0.5)
+    return ~inside

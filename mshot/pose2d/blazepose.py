@@ -2,7 +2,11 @@
 to OpenPose BODY_25, with the person's segmentation mask.
 
 BlazePose finds one person per image, so each tracked box is cropped (enlarged by `context`), run, and the
-landmarks mapped back to frame pixels. Mapping to BODY_25 (confidences are BlazePose visibilities):
+landmarks mapped back to frame pixels. BlazePose also places the joints of a person cut off by the frame edge
+that it cannot see: those outside the image keep their position with confidence 0 (`off_image_unseen`; the
+tracker keeps BlazePose's visibility). A crop padded beyond the frame edge instead of clipped, to keep such a
+person centred, was tried and measured worse (services/keypoints/README.md).
+Mapping to BODY_25 (confidences are BlazePose visibilities):
 - direct: nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles, heels, big toes (foot index);
 - synthesized: Neck = midpoint of the shoulders, MidHip = midpoint of the hips (confidence: the lower of the
   two); small toes = the foot-index point (BlazePose has no small toe) at half its confidence.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from mshot.errors import FailedPrecondition
+from mshot.geometry.boxes import outside_image
 
 # BODY_25 index -> BlazePose landmark index (direct correspondences).
 DIRECT = {0: 0, 2: 12, 3: 14, 4: 16, 5: 11, 6: 13, 7: 15, 9: 24, 10: 26, 11: 28, 12: 23, 13: 25, 14: 27,
@@ -59,6 +64,14 @@ def crop_window(box_xyxy: np.ndarray, height: int, width: int, context: float) -
     return wx0, wy0, wx1, wy1
 
 
+def unseen_outside_image(keypoints: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(K, 25, 3) -> a copy whose keypoints outside the image (mshot.geometry.boxes.outside_image) have
+    confidence 0: BlazePose guesses where a cut-off person's hidden joints are; they are kept, unseen."""
+    out = np.array(keypoints, dtype=np.float32, copy=True)
+    out[..., 2] = np.where(outside_image(out[..., :2], height, width), 0.0, out[..., 2])
+    return out
+
+
 WORLD_LANDMARKS = 33
 
 
@@ -76,11 +89,12 @@ class BlazePoseBody25:
     """estimate(frame_bgr (H,W,3), boxes_xyxy (K,4)) -> keypoints (K,25,3) px+conf, masks (K,H,W) bool.
 
     `with_masks=False` skips BlazePose's segmentation head (about 20 % faster); masks are then all False.
+    `off_image_unseen=False` keeps BlazePose's visibility for the joints it places outside the image.
     A box in which BlazePose finds nobody, or whose window inside the image is under MIN_CROP_PX on a side,
     gives zeros (confidence 0) for all 25 keypoints."""
 
     def __init__(self, context: float = 1.3, crop_size: int = 256, min_detection_confidence: float = 0.3,
-                 with_masks: bool = True):
+                 with_masks: bool = True, off_image_unseen: bool = True):
         try:
             import mediapipe as mp
 
@@ -91,6 +105,7 @@ class BlazePoseBody25:
             raise FailedPrecondition(f"MediaPipe BlazePose (mediapipe 0.10.21, bundled model) is unavailable: "
                                      f"{type(exc).__name__}: {exc}") from None
         self.context = context
+        self.off_image_unseen = off_image_unseen
         self.crop_size = crop_size
 
     def estimate(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -123,6 +138,8 @@ class BlazePoseBody25:
             xy = np.array([[m.x * crop.shape[1] + x0, m.y * crop.shape[0] + y0] for m in marks])
             visibility = np.clip(np.array([m.visibility for m in marks]), 0.0, 1.0)
             keypoints[k] = blazepose_to_body25(xy, visibility)
+            if self.off_image_unseen:
+                keypoints[k] = unseen_outside_image(keypoints[k], height, width)
             world[k] = world_landmarks_array(result)
             if getattr(result, "segmentation_mask", None) is not None:
                 seg = cv2.resize(result.segmentation_mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)

@@ -14,7 +14,8 @@ Assignment: Hungarian on the scores of each frame, with pairs scoring below MIN_
 before the assignment and refused after it. Unmatched detections stay on record (det_person_id -1), unmatched
 persons get zero keypoints and match_score 0. Only observed (not coasting) rows take part.
 A matched person's keypoints outside the image (BlazePose guesses the joints of a person cut off by the frame
-edge) become "not detected" (0, 0, 0): the fit uses what is visible. The detections on record keep them.
+edge) become "not detected" (0, 0, 0): the fit uses what is visible. The detections on record keep them (the
+`cpu` backend's already with confidence 0, so they do not count in the score either).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from mshot.artifacts.masks import decode_mask
-from mshot.geometry.boxes import points_in_mask
+from mshot.geometry.boxes import outside_image, points_in_mask
 
 MIN_SCORE = 0.5
 MIN_CONFIDENCE = 0.1
@@ -89,13 +90,10 @@ def match_frame(detections: np.ndarray, masks_rle: list[str], boxes: np.ndarray,
 
 
 def inside_image_only(keypoints: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
-    """(25, 3) -> a copy with every keypoint outside the image [-0.5, W - 0.5] x [-0.5, H - 0.5] px (pixel
-    centres at integers) set to (0, 0, 0)."""
-    height, width = image_size
+    """(25, 3) -> a copy with every keypoint outside the image (mshot.geometry.boxes.outside_image) set to
+    (0, 0, 0)."""
     out = np.array(keypoints, dtype=np.float32, copy=True)
-    x, y = out[:, 0], out[:, 1]
-    outside = (x < -0.5) | (x > width - 0.5) | (y < -0.5) | (y > height - 0.5)
-    out[outside] = 0.0
+    out[outside_image(out[:, :2], *image_size)] = 0.0
     return out
 
 

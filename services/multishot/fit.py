@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from mshot.errors import InvalidInput
+from mshot.geometry.boxes import outside_image
 from mshot.progress import Progress, no_progress, scaled
 from services.multishot.body_size import rescale_people
 from services.multishot.kinematics import SparseSmplJoints
@@ -100,7 +101,7 @@ class FitResult:
     focal_px: np.ndarray  # (M,) float32
     principal_px: np.ndarray  # (M, 2) float32
     valid: np.ndarray  # (M,) bool: the row had enough keypoints to be fitted
-    reproj_px: np.ndarray  # (M,) float32 mean confidence-weighted reprojection error, 0 where not valid
+    reproj_px: np.ndarray  # (M,) float32 px, reprojection_px: over the keypoints seen in the image, 0 where not valid
     betas_person_id: np.ndarray  # (P,) int32
     betas: np.ndarray  # (P, 10) float32
     stats: dict = field(default_factory=dict)  # evaluations per stage, seconds, outliers gated, device
@@ -157,16 +158,28 @@ def _run_stage(problem: FitProblem, names: list[str], stage: str, rho: float | t
     return {"evaluations": evaluations, "iterations": done, "loss_start": start, "loss_end": current}
 
 
-def _reprojection_error(problem: FitProblem, original_keypoints: np.ndarray) -> np.ndarray:
-    """(M,) mean confidence-weighted pixel distance over every keypoint of confidence >= min_confidence, including
-    the neck and hips the objective leaves out (IGNORED_BODY25) and keypoints gated as outliers."""
-    with torch.no_grad():
-        projected = problem.projected_body25(problem.body()["points"]).cpu().numpy()
-    conf = original_keypoints[..., 2] * (original_keypoints[..., 2] >= problem.options.min_confidence)
-    distance = np.linalg.norm(projected - original_keypoints[..., :2], axis=-1)
+def reprojection_px(projected_px: np.ndarray, keypoints: np.ndarray, image_hw: np.ndarray, min_confidence: float,
+                    valid: np.ndarray) -> np.ndarray:
+    """(M, 25, 2) projected px, (M, 25, 3) observed px + confidence, image_hw (2,) or (M, 2) [H, W] px, valid (M,)
+    -> (M,) px: the confidence-weighted mean distance over the keypoints seen - confidence >= min_confidence and
+    inside the image (mshot.geometry.boxes.outside_image; a joint beyond the frame edge is a guess, not a
+    measurement) - 0 for a row that is not valid or has no such keypoint."""
+    hw = np.broadcast_to(np.asarray(image_hw, dtype=np.float64), (len(keypoints), 2))
+    inside = ~outside_image(keypoints[..., :2], hw[:, :1], hw[:, 1:])
+    conf = keypoints[..., 2] * ((keypoints[..., 2] >= min_confidence) & inside)
+    distance = np.linalg.norm(projected_px - keypoints[..., :2], axis=-1)
     total = conf.sum(1)
     error = np.where(total > 0, (conf * distance).sum(1) / np.maximum(total, 1e-12), 0.0)
-    return np.where(problem.valid, error, 0.0).astype(np.float32)
+    return np.where(valid, error, 0.0).astype(np.float32)
+
+
+def _reprojection_error(problem: FitProblem, tracklets, original_keypoints: np.ndarray) -> np.ndarray:
+    """reprojection_px of the fitted bodies over every seen keypoint, including the neck and hips the objective
+    leaves out (IGNORED_BODY25) and keypoints gated as outliers."""
+    with torch.no_grad():
+        projected = problem.projected_body25(problem.body()["points"]).cpu().numpy()
+    return reprojection_px(projected, original_keypoints, tracklets["image_size"], problem.options.min_confidence,
+                           problem.valid)
 
 
 def _scene(problem: FitProblem, tracklets: Mapping[str, np.ndarray]):
@@ -290,7 +303,7 @@ def _result(problem: FitProblem, tracklets, keypoints: np.ndarray, stats: dict) 
         focal_px=np.asarray(tracklets["focal_px"], dtype=np.float32),
         principal_px=np.asarray(tracklets["principal_px"], dtype=np.float32),
         valid=problem.valid.copy(),
-        reproj_px=_reprojection_error(problem, keypoints),
+        reproj_px=_reprojection_error(problem, tracklets, keypoints),
         betas_person_id=problem.person_ids.astype(np.int32),
         betas=detached("betas"),
         stats=stats,

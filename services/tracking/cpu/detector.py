@@ -68,7 +68,10 @@ class PeopleDetector:
                  part_height: float = 0.6, min_pose_window_px: float = MIN_WINDOW_PX):
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
-        self.pose = BlazePoseBody25()
+        # BlazePose's joints beyond the frame edge keep their visibility here: they count towards a verified person
+        # and its box (unseen, a runner leaving the frame at the side lost her track 9 frames earlier, 89 against
+        # 113 observed frames); initial3d treats them as unseen.
+        self.pose = BlazePoseBody25(off_image_unseen=False)
         self.proposals = SegmentationProposals() if segmentation_proposals else None
         self.upscale = upscale
         # HOG runs on the frame scaled by `upscale`, but at most to this height: its 64x128 window finds people
