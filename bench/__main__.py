@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import keypoints, multishot, pipeline, real_clips, tracking, video3d
+from bench import keypoints, multishot, pipeline, real_clips, tracking, video3d, webclip
 
 if __name__ == "__main__":
     quick = "--quick" in sys.argv
@@ -19,4 +19,6 @@ if __name__ == "__main__":
     status |= video3d.main(["--max-frames", "40", "--no-dataset"] if quick else [])
     print()
     status |= real_clips.main(["--only", "seated_3people"] if quick else [])
+    print()
+    status |= webclip.main([])
     sys.exit(status)
