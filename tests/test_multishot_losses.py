@@ -30,19 +30,6 @@ def test_bend_prior_is_one_per_joint_at_rest_and_grows_for_wrong_bend():
     assert values[1].item() == pytest.approx(3.0 + np.exp(2.0), rel=1e-5)
 
 
-def test_ray_split_second_difference_parts_are_along_and_across_the_middle_rows_ray():
-    # One joint; its second difference over rows (0, 1, 2) is a = (1, 2, 2) - 0 = (1, 2, 2), |a|^2 = 9.
-    values = torch.zeros(3, 1, 3)
-    values[2, 0] = torch.tensor([1.0, 2.0, 2.0])
-    triples = torch.tensor([[0, 1, 2]])
-    on_axis = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])  # only the middle row's ray counts
-    assert losses.ray_split_second_difference(values, triples, on_axis).tolist() == [[4.0, 5.0]]
-    tilted = torch.tensor([[0.6, 0.0, 0.8]]).repeat(3, 1)  # a . u = 0.6 + 1.6 = 2.2: 4.84 along, 9 - 4.84 across
-    parts = losses.ray_split_second_difference(values, triples, tilted)
-    assert parts[0].tolist() == pytest.approx([4.84, 4.16], rel=1e-5)
-    assert float(parts.sum()) == pytest.approx(float(losses.second_difference(values, triples)))
-
-
 def test_differences_and_root_relative_joints():
     x = torch.tensor([[0.0], [1.0], [4.0]])
     assert losses.first_difference(x, torch.tensor([[0, 1], [1, 2]])).tolist() == [1.0, 9.0]

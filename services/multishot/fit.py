@@ -43,8 +43,8 @@ from services.multishot.scene import estimate_scene
 @dataclass(frozen=True)
 class FitOptions:
     """Per-request fitting options. Weights multiply the summed terms of the objective (see module doc);
-    temporal weights (velocity, accel) are per frame at objective.REFERENCE_FPS, but the camera-frame joint
-    acceleration weights (camera_joints_*_accel_weight), which are per frame at any frame rate."""
+    temporal weights (velocity, accel) are per frame at objective.REFERENCE_FPS, but camera_joints_accel_weight,
+    which is per frame at any frame rate."""
 
     device: str = "auto"  # auto | cpu | cuda
     seed: int = 0
@@ -69,9 +69,8 @@ class FitOptions:
     joints_accel_weight: float = 2.0e4  # per m^2, crosses cuts
     pelvis_accel_weight: float = 1.0e4  # per m^2, within shots
     orient_accel_weight: float = 1.0e4  # per (rotation matrix difference)^2, within shots
-    camera_joints_depth_accel_weight: float = 1.28e4  # per m^2 per frame at any fps (objective.py),
-    # pelvis-relative joints in the camera frame, within shots, along the pelvis's viewing ray
-    camera_joints_image_accel_weight: float = 1.28e4  # the same across the ray
+    camera_joints_accel_weight: float = 1.28e4  # per m^2 per frame at any fps (objective.py), pelvis-relative
+    # joints in the camera frame, within shots
     depth_anchor_weight: float = 1.0e3  # per (relative depth deviation)^2
     torso_depth_anchor_weight: float = 1.0e5
     invalid_anchor_weight: float = 1.0e2  # pull of invalid rows to their initial root

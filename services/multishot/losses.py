@@ -102,21 +102,6 @@ def second_difference(values: torch.Tensor, triples: torch.Tensor) -> torch.Tens
     return (acc * acc).flatten(1).sum(-1)
 
 
-def ray_split_second_difference(values: torch.Tensor, triples: torch.Tensor, rays: torch.Tensor) -> torch.Tensor:
-    """Squared second difference over row triples, split into its part along a viewing ray and the rest.
-
-    values (B, J, 3) metres in the camera frame; triples (T, 3) long row indices of three consecutive frames;
-    rays (B, 3) unit viewing directions (camera frame), the middle row's used for a triple
-    -> (T, 2): [sum_j (a_j . u)^2, sum_j |a_j - (a_j . u) u|^2] with a_j = values[a] - 2 values[b] + values[c] and
-    u = rays[b]. The first part is motion in depth, which the 2D keypoints do not observe; the second moves the
-    joints' images. Together they are `second_difference`.
-    """
-    acc = values[triples[:, 0]] - 2.0 * values[triples[:, 1]] + values[triples[:, 2]]
-    along = (acc * rays[triples[:, 1]][:, None, :]).sum(-1)
-    along_sq = (along * along).sum(-1)
-    return torch.stack([along_sq, (acc * acc).sum((-1, -2)) - along_sq], dim=-1)
-
-
 def root_relative_joints(joints: torch.Tensor, root: torch.Tensor, root_rotation: torch.Tensor) -> torch.Tensor:
     """Joints relative to the body's root (the SMPL pelvis), expressed in the body frame.
 

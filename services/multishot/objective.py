@@ -19,17 +19,15 @@ Terms (weights in fit.FitOptions; forms in losses.py):
 - temporal smoothness that crosses shot cuts (the body does not jump at a cut): first and second differences of the
   body pose and of the root-relative joints in the body frame;
 - within a shot only (the camera may jump at a cut): second differences of the pelvis position, of the global
-  rotation matrix and of the pelvis-relative joints in the camera frame (what the body's orientation and pose do
-  together, as a viewer sees them move), the last split along the pelvis's viewing ray (depth, which the 2D
-  keypoints leave open) and across it (the image plane), each with its own weight (losses.ray_split_second_difference;
-  per-frame weights, not rescaled with fps: they remove the keypoints' per-frame noise, which is the same at any
-  frame rate, rather than encoding how bodies move; services/multishot/README.md has the ablation);
+  rotation matrix and of the root-relative joints in the camera frame (what the body's orientation and pose do
+  together, as a viewer sees them move; a per-frame weight, not rescaled with fps: it removes the keypoints'
+  per-frame noise, which is the same at any frame rate, rather than encoding how bodies move);
 - depth anchor: pelvis depth near its initial estimate, rescaled by the betas-implied body size relative to the
   initial betas (a bigger body is farther away), so size error cannot turn into depth drift;
 - per shot (refine stage, scene.py): an upright prior for standing and walking people and ground contact of
   feet near the shot's ankle plane, both about the up direction and plane estimated from the shot's people;
 - rows without usable keypoints ("invalid") keep only priors and smoothness, plus a weak pull to their initial root.
-Temporal weights (but the camera-frame joints' two) are given for video at REFERENCE_FPS and rescaled to the
+Temporal weights (but the camera-frame joints') are given for video at REFERENCE_FPS and rescaled to the
 tracklets' `fps` so that the smoothness terms are the same time integrals (of squared velocity and acceleration) at
 any frame rate (temporal_weight_scales).
 """
@@ -311,25 +309,15 @@ class FitProblem:
             * losses.first_difference(relative, self.pairs).sum(),
             "joints_accel": o.joints_accel_weight * self.accel_scale
             * losses.second_difference(relative, self.triples).sum(),
+            "camera_joints_accel": o.camera_joints_accel_weight * losses.second_difference(
+                self.camera_relative_joints(b) * size_ratio[..., None], self.triples_in_shot).sum(),
         })
-        terms.update(self.camera_accel_terms(b, size_ratio))
         if self.scene is not None:
             points, up = b["points"], self.scene["up"]
             terms["upright"] = o.upright_weight * (self.scene["upright"] * upright_cost(points, up)).sum()
             terms["ground_contact"] = o.ground_weight * (
                 self.scene["near_ground"] * ground_contact_cost(points, up, self.scene["ground"])).sum()
         return terms
-
-    def camera_accel_terms(self, body: dict, size_ratio: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Within-shot acceleration of the pelvis-relative joints in the camera frame, split along the pelvis's
-        viewing ray (depth, which the 2D keypoints leave open) and across it (what the keypoints observe)."""
-        o = self.options
-        rays = body["pelvis"].detach()
-        rays = rays / rays.norm(dim=-1, keepdim=True)
-        parts = losses.ray_split_second_difference(self.camera_relative_joints(body) * size_ratio[..., None],
-                                                   self.triples_in_shot, rays)
-        return {"camera_joints_depth_accel": o.camera_joints_depth_accel_weight * parts[:, 0].sum(),
-                "camera_joints_image_accel": o.camera_joints_image_accel_weight * parts[:, 1].sum()}
 
     def gate_outliers(self) -> int:
         """Switch off keypoints whose residual is a gross outlier for their person; returns how many."""
