@@ -162,15 +162,20 @@ def test_body25_map_pairs_matching_names_with_midhip_at_the_pelvis_as_smplify_x_
         assert SMPLX45_NAMES[BODY25_TO_SMPLX45[BODY25_NAMES.index(body25)]] == smpl
 
 
-def test_body25_midhip_is_the_middle_of_smpls_hips_not_its_pelvis_and_other_points_are_copied():
+def test_body25_midhip_and_neck_are_the_middles_of_smpls_hips_and_shoulders_and_other_points_are_copied():
     joints = np.zeros((1, 45, 3))
     joints[0, 0] = [0.0, 0.2, 3.0]  # pelvis, 9 cm above the hips' middle (y down)
     joints[0, 1] = [0.1, 0.3, 3.0]  # left_hip
     joints[0, 2] = [-0.1, 0.28, 3.2]  # right_hip
+    joints[0, 12] = [0.0, -0.45, 3.0]  # neck joint, above the shoulders
+    joints[0, 16] = [0.18, -0.35, 3.0]  # left_shoulder
+    joints[0, 17] = [-0.16, -0.33, 3.1]  # right_shoulder
     joints[0, 24] = [0.01, -0.4, 2.9]  # nose
     points = body25_joints(joints)
     assert points.shape == (1, 25, 3)
     np.testing.assert_allclose(points[0, BODY25_NAMES.index("MidHip")], [0.0, 0.29, 3.1])
+    np.testing.assert_allclose(points[0, BODY25_NAMES.index("Neck")], [0.01, -0.34, 3.05])
+    np.testing.assert_allclose(points[0, BODY25_NAMES.index("RShoulder")], [-0.16, -0.33, 3.1])
     np.testing.assert_allclose(points[0, BODY25_NAMES.index("LHip")], [0.1, 0.3, 3.0])
     np.testing.assert_allclose(points[0, BODY25_NAMES.index("Nose")], [0.01, -0.4, 2.9])
     as_tensor = body25_joints(torch.tensor(joints, requires_grad=True))

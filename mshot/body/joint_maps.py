@@ -28,16 +28,21 @@ SMPLX_EXTRA_VERTEX_IDS = (332, 6260, 2800, 4071, 583, 3216, 3226, 3387, 6617, 66
 SMPLX45_NAMES = SMPL_JOINT_NAMES + SMPLX_EXTRA_NAMES
 
 # For each BODY_25 keypoint, the index into the 45 smplx joints as SMPLify-X and the multishot reference use it:
-# MidHip (8) -> SMPL's pelvis (0). Only the reference glue (bench/reference_multishot.py) keeps that convention;
-# everything of ours forms BODY_25 points with body25_joints.
+# MidHip (8) -> SMPL's pelvis (0), Neck (1) -> SMPL's neck (12). Only the reference glue
+# (bench/reference_multishot.py) keeps that convention; everything of ours forms BODY_25 points with body25_joints.
 BODY25_TO_SMPLX45 = (24, 12, 17, 19, 21, 16, 18, 20, 0, 2, 5, 8, 1, 4, 7, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34)
 
 # Our model-side BODY_25 points: each is the midpoint of two of the 45 smplx joints, the same joint twice except
-# MidHip = midpoint of left_hip (1) and right_hip (2), where OpenPose, BlazePose (mshot/pose2d/blazepose.py) and
-# the rendered ground truth put it; SMPL's pelvis joint sits ~9 cm above that point.
+# - MidHip = midpoint of left_hip (1) and right_hip (2), where OpenPose, BlazePose (mshot/pose2d/blazepose.py) and
+#   the rendered ground truth put it; SMPL's pelvis joint sits ~9 cm above that point;
+# - Neck = midpoint of left_shoulder (16) and right_shoulder (17): BlazePose's Neck is synthesized there and
+#   OpenPose's BODY_25 Neck lies there too (real OpenPose output of the shared seated_3people clip: median 1.7 px
+#   from its shoulders' middle, shoulders 124 px apart); SMPL's neck joint sits ~20 px above it on that clip.
 MIDHIP_BODY25 = BODY25_NAMES.index("MidHip")
-BODY25_JOINT_PAIRS = tuple((SMPL_JOINT_NAMES.index("left_hip"), SMPL_JOINT_NAMES.index("right_hip"))
-                           if k == MIDHIP_BODY25 else (j, j) for k, j in enumerate(BODY25_TO_SMPLX45))
+NECK_BODY25 = BODY25_NAMES.index("Neck")
+_MIDPOINTS = {MIDHIP_BODY25: (SMPL_JOINT_NAMES.index("left_hip"), SMPL_JOINT_NAMES.index("right_hip")),
+              NECK_BODY25: (SMPL_JOINT_NAMES.index("left_shoulder"), SMPL_JOINT_NAMES.index("right_shoulder"))}
+BODY25_JOINT_PAIRS = tuple(_MIDPOINTS.get(k, (j, j)) for k, j in enumerate(BODY25_TO_SMPLX45))
 _FIRST, _SECOND = (list(side) for side in zip(*BODY25_JOINT_PAIRS, strict=True))
 
 
