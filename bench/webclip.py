@@ -8,6 +8,8 @@ Makes the clip (5 shots of 4N frames) and runs the `cpu` tracker on it, unless `
 - identities: tracks with >= 10 observed frames (2 people), and the identity each one mostly is (the box centre
   mapped back into the concert frame, `identity_splits_x`);
 - duplicate boxes: observed rows beyond the first of one identity in one frame;
+- rows on another identity: observed rows of a counted track that are not the identity it mostly is (a track
+  that jumped from one person to the other);
 - misses: frames of the wide shots (both people in full view) where an identity has no observed row;
 - rows on the screen recording (nobody is there).
 """
@@ -51,6 +53,7 @@ def score(tracklets: dict, truth: dict, min_observed: int = MIN_OBSERVED) -> dic
     cuts = cut_precision_recall(cuts_of(tracklets["frame_shot_id"]), np.asarray(truth["cuts"]))
     people = [p for p in np.unique(person) if (person == p).sum() >= min_observed]
     track_identity = {int(p): int(np.bincount(identity[person == p] + 1).argmax()) - 1 for p in people}
+    on_other = sum(int((identity[person == p] != i).sum()) for p, i in track_identity.items())
     pairs = np.unique(np.stack([frame, identity]), axis=1, return_counts=True)[1] if len(frame) else np.zeros(0)
     wide = [s for s in truth["shots"] if s["full_view"]]
     seen = {(int(f), int(i)) for f, i in zip(frame, identity, strict=True)}
@@ -64,6 +67,7 @@ def score(tracklets: dict, truth: dict, min_observed: int = MIN_OBSERVED) -> dic
         "identities": len(people),
         "track_identity": {p: (names[i] if i >= 0 else "screen") for p, i in track_identity.items()},
         "duplicate_boxes": int((pairs - 1).clip(0).sum()),
+        "rows_on_other_identity": on_other,
         "missed_in_full_view": int(missed),
         "full_view_person_frames": sum(s["end"] - s["start"] for s in wide) * len(truth["identities"]),
         "rows_on_screen_recording": int((identity < 0).sum()),

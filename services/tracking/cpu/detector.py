@@ -10,7 +10,9 @@ behind; a found person whose keypoints are not centred in the candidate box belo
 is refused, and so is one found again (its box overlapping a found person's, or most of its keypoints on people
 already painted out: BlazePose completing a painted person from what sticks out). A segmentation blob may hold
 several people: it is tried again once after its first person, and once every candidate is verified, what is
-left of the segmentation mask outside the people found becomes one more round of candidates (residual_boxes)."""
+left of the segmentation mask outside the people found becomes one more round of candidates (residual_boxes).
+Last, a person found as two (the head and shoulders in one box, the lap and hands in another: split_bodies.py)
+is merged into one box around the whole person."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from mshot.geometry.boxes import box_slices, points_in_mask
 from mshot.pose2d.blazepose import BlazePoseBody25
 from mshot.pose2d.crops import MIN_WINDOW_PX, is_small, with_min_window
 from services.tracking.cpu.proposals import SegmentationProposals, blob_boxes, residual_boxes
+from services.tracking.cpu.split_bodies import merge_split_bodies
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ class PeopleDetector:
                  nms_iou: float = 0.4, prior_overlap: float = 0.3, hit_threshold: float = -1.0,
                  pyramid_scale: float = 1.1, segmentation_proposals: bool = True, max_painted: float = 0.5,
                  hog_max_height: int = 900, max_keypoints_on_found: float = 0.6, part_coverage: float = 0.6,
-                 part_height: float = 0.6, min_pose_window_px: float = MIN_WINDOW_PX):
+                 part_height: float = 0.6, min_pose_window_px: float = MIN_WINDOW_PX,
+                 min_share_on_body: float = 0.6):
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
         # BlazePose's joints beyond the frame edge keep their visibility here: they count towards a verified person
@@ -89,6 +93,7 @@ class PeopleDetector:
         self.max_keypoints_on_found = max_keypoints_on_found  # a person with this share of keypoints on found ones
         self.part_coverage, self.part_height = part_coverage, part_height  # is_part_of_found
         self.min_pose_window_px = min_pose_window_px  # a small person's crop is widened to this (crops.py)
+        self.min_share_on_body = min_share_on_body  # split_bodies.is_rest_of_body
 
     def hog_candidates(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """HOG boxes (K, 4) xyxy px and scores (K,); none on an image smaller than HOG's window (64 x 128 px
@@ -211,6 +216,7 @@ class PeopleDetector:
             left = residual_boxes(person_mask, painted)
             self._verify_all((left, np.full(len(left), BLOB_SCORE), np.full(len(left), RESIDUAL)), work, painted,
                              found)
+        found = merge_split_bodies(found, self.min_keypoint_conf, self.min_share_on_body)
         height, width = frame_bgr.shape[:2]
         if not found:
             return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 25, 3), np.float32),
