@@ -10,7 +10,8 @@ whole track known: the gaps inside it and the frames before its first and after 
   the image.
 
 Verification is the online detector's (PeopleDetector.verify: BlazePose in the box's crop, a small person's
-retried in a wider window, keypoints centred in the box) on a copy of the frame in which the people of the other
+retried in a wider window, keypoints centred in the box; where it finds nobody, once more in the box grown by
+`retry_growth`) on a copy of the frame in which the people of the other
 tracks in that frame are painted out, and a pose is kept only when it belongs to this track: it is not one of
 those people again (PeopleDetector.found_again), its height is within `max_size_ratio` of the expected box's,
 its centre within `max_centre_shift` expected heights of the expected centre, and at least `min_keypoints_inside`
@@ -42,6 +43,7 @@ class RevisitOptions:
     max_centre_shift: float = 0.35  # distance of the centres, in expected box heights
     min_keypoints_inside: float = 0.8  # share of the confident keypoints inside the grown expected box
     inside_margin: float = 0.15  # the expected box grown by this share of its size on each side
+    retry_growth: float = 1.4  # where BlazePose finds nobody, one more look in the box grown this much (1: none)
 
 
 @dataclass
@@ -177,8 +179,8 @@ def matches_expected(box: np.ndarray, keypoints: np.ndarray, expected: np.ndarra
     shift = np.linalg.norm((box[:2] + box[2:]) / 2 - (expected[:2] + expected[2:]) / 2)
     if shift > options.max_centre_shift * expected_height:
         return False
-    margin = options.inside_margin * (expected[2:] - expected[:2])
-    low, high = expected[:2] - margin, expected[2:] + margin
+    grown_box = grown(expected, 1 + 2 * options.inside_margin)
+    low, high = grown_box[:2], grown_box[2:]
     confident = keypoints[keypoints[:, 2] >= min_confidence, :2]
     inside = np.all((confident >= low) & (confident <= high), axis=1)
     return bool(len(confident)) and inside.mean() >= options.min_keypoints_inside
@@ -206,6 +208,8 @@ class _Looker:
             paint_out(work, painted, o.box, decode_mask(o.mask_rle, *painted.shape))
         self.counts.pose_looks += 1
         person = self.detector.verify(work, expected)
+        if person is None and self.options.retry_growth > 1:
+            person = self.detector.verify(work, grown(expected, self.options.retry_growth))
         if person is None:
             return None
         box, keypoints, mask = person
@@ -216,6 +220,12 @@ class _Looker:
         row = Observation(f, shot, box.astype(np.float32), PRIOR_SCORE, keypoints, encode_mask(mask))
         self.rows_at.setdefault(f, []).append((k, row))
         return row
+
+
+def grown(box: np.ndarray, factor: float) -> np.ndarray:
+    """(4,) xyxy px -> (4,) xyxy px: the box scaled by `factor` about its centre."""
+    centre, half = (box[:2] + box[2:]) / 2, (box[2:] - box[:2]) / 2 * factor
+    return np.concatenate([centre - half, centre + half])
 
 
 def _area(box: np.ndarray) -> float:
