@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from mshot.artifacts.masks import decode_mask, encode_mask
+from mshot.pose2d.crops import is_small
 from mshot.video import iter_frames
-from services.tracking.cpu.association import Observation, Track
+from services.tracking.cpu.association import Observation, Track, nested_share
 from services.tracking.cpu.detector import PRIOR_SCORE, PeopleDetector, paint_out
 
 
@@ -44,6 +45,8 @@ class RevisitOptions:
     min_keypoints_inside: float = 0.8  # share of the confident keypoints inside the grown expected box
     inside_margin: float = 0.15  # the expected box grown by this share of its size on each side
     retry_growth: float = 1.4  # where BlazePose finds nobody, one more look in the box grown this much (1: none)
+    max_nested_share: float = 0.8  # an expected box this much nested with another track's box is not looked at
+    small_people: bool = False  # look at expected boxes of people under ~86 px too (mshot/pose2d/crops.is_small)
 
 
 @dataclass
@@ -202,8 +205,10 @@ class _Looker:
         frame = self.frames.get(f)
         if frame is None:
             return None
-        work, painted = frame.copy(), np.zeros(frame.shape[:2], bool)
         others = [o for j, o in self.rows_at.get(f, []) if j != k]
+        if not self._worth_a_look(expected, others):
+            return None
+        work, painted = frame.copy(), np.zeros(frame.shape[:2], bool)
         for o in others:
             paint_out(work, painted, o.box, decode_mask(o.mask_rle, *painted.shape))
         self.counts.pose_looks += 1
@@ -220,6 +225,16 @@ class _Looker:
         row = Observation(f, shot, box.astype(np.float32), PRIOR_SCORE, keypoints, encode_mask(mask))
         self.rows_at.setdefault(f, []).append((k, row))
         return row
+
+
+    def _worth_a_look(self, expected: np.ndarray, others: list[Observation]) -> bool:
+        """Not a small person (BlazePose is unreliable there: crops.py) unless small_people, and not mostly
+        nested with another track's person in that frame (one covering the other: a pose found there is a
+        guess at the hidden one)."""
+        detector = self.detector
+        if not self.options.small_people and is_small(expected, detector.pose.context, detector.min_pose_window_px):
+            return False
+        return all(nested_share(expected, o.box) < self.options.max_nested_share for o in others)
 
 
 def grown(box: np.ndarray, factor: float) -> np.ndarray:
