@@ -1,5 +1,6 @@
 """The tracker's second look at finished tracks (services/tracking/cpu/revisit.py): a gap filled from the box
-interpolated across it, a track's ends extended up to the shot's boundaries, never onto another track's person;
+interpolated across it, a track's ends extended up to the shot's boundaries, never onto another track's person,
+no look at small people;
 the motion and consistency rules on hand-made numbers. Footage: the rendered GT video (tests/data/gt_video),
 person 2 walking in full view through shot 0 (frames 0-33, 136-182 px tall)."""
 
@@ -71,6 +72,18 @@ def test_a_gap_where_another_track_has_the_person_stays_empty(truth, detector):
     # looked at anyway, the person is painted out as the other track's and not found
     counts = gap_filled(RevisitOptions(ends=False, max_nested_share=1.01))
     assert counts.gap_rows == 0 and counts.pose_looks == 4
+
+
+def test_small_people_are_not_looked_at_unless_asked(truth, detector):
+    def looks(options):
+        track = _gt_track(truth, [20, 21, 24, 25])
+        for o in track.observations:  # 60 px tall about the person's centre: BlazePose's window under 112 px
+            centre = (o.box[:2] + o.box[2:]) / 2
+            o.box = np.concatenate([centre - [15, 30], centre + [15, 30]]).astype(np.float32)
+        return revisit_tracks([track], VIDEO, truth.frame_shot_id, detector, options).pose_looks
+
+    assert looks(RevisitOptions(ends=False)) == 0
+    assert looks(RevisitOptions(ends=False, small_people=True)) == 2
 
 
 def _row(frame_index, box) -> Observation:
