@@ -51,6 +51,8 @@ class RevisitOptions:
 
 @dataclass
 class RevisitCounts:
+    """What one revisit found: observed rows added in gaps and at track ends, and the looks it took."""
+
     gap_rows: int = 0
     end_rows: int = 0
     pose_looks: int = 0  # verifications run (each one or two BlazePose calls)
