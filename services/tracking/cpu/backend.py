@@ -18,6 +18,7 @@ from mshot.video import VideoInfo, iter_frames, probe_video, require_trackable
 from services.tracking.cpu.association import AssociationOptions, Associator, Track
 from services.tracking.cpu.detector import PeopleDetector, is_part_of_found
 from services.tracking.cpu.initial3d import fit_initial_bodies
+from services.tracking.cpu.revisit import RevisitOptions, revisit_tracks
 from services.tracking.cpu.stitching import stitch_tracks
 
 
@@ -30,6 +31,7 @@ class CpuTrackerOptions:
     scan_every: int = 2  # HOG looks for new people on every n-th frame (and a shot's first); else tracks only
     max_part_share: float = 0.5  # a track whose box is a part of other people's in this share of its frames goes
     association: AssociationOptions = AssociationOptions()
+    revisit: RevisitOptions = RevisitOptions()  # the gaps and ends of finished tracks looked at again
 
 
 class CpuTracker:
@@ -45,7 +47,7 @@ class CpuTracker:
         frame_shot = np.zeros(info.num_frames, dtype=np.int32)  # final for every frame handed out so far
         cutter = ShotCutter(info.fps, (info.width, info.height))
         associator = Associator(options.association)
-        track_progress = scaled(progress, 0.0, 0.9)
+        track_progress = scaled(progress, 0.0, 0.85)
         decoded = 0
         for index, shot, frame in frames_with_shots(iter_frames(video, stop=info.num_frames), cutter):
             decoded = index + 1
@@ -64,6 +66,8 @@ class CpuTracker:
         tracks.sort(key=lambda t: -len(t.observations))
         if options.max_people:
             tracks = tracks[: options.max_people]
+        progress(0.85, "revisiting the gaps and ends of the tracks")
+        revisited = revisit_tracks(tracks, video, frame_shot, self.detector, options.revisit)
         tracks.sort(key=lambda t: t.observations[0].frame_index)
         rows, keypoints = _rows(tracks, frame_shot, info, options.max_gap)
         if len(rows["person_id"]):
@@ -76,7 +80,8 @@ class CpuTracker:
                      "num_frames": info.num_frames, "frame_shot_id": frame_shot, "mask_source": "segmentation"})
         save_tracklets(out, rows)
         progress(1.0, f"{len(tracks)} people, {int(frame_shot.max()) + 1} shots")
-        return {"people": len(tracks), "shots": int(frame_shot.max()) + 1, "rows": int(len(rows["person_id"]))}
+        return {"people": len(tracks), "shots": int(frame_shot.max()) + 1, "rows": int(len(rows["person_id"])),
+                "revisited_gap_rows": revisited.gap_rows, "revisited_end_rows": revisited.end_rows}
 
 
 def drop_part_tracks(tracks: list[Track], image_hw: tuple[int, int], detector: PeopleDetector,

@@ -146,7 +146,7 @@ class PeopleDetector:
         boxes = np.array([f[0] for f in found]).reshape(-1, 4)
         return bool(len(boxes)) and is_part_of_found(box, boxes, image_hw, self.part_coverage, self.part_height)
 
-    def _verify(self, frame_bgr: np.ndarray, box: np.ndarray):
+    def verify(self, frame_bgr: np.ndarray, box: np.ndarray):
         """BlazePose in the candidate's crop (a small person's once more in a window at least
         min_pose_window_px wide: crops.py) -> (tight box, keypoints (25, 3), mask (H, W)) or None."""
         keypoints, mask = self._pose(frame_bgr, box)
@@ -171,7 +171,7 @@ class PeopleDetector:
         keypoints, masks = self.pose.estimate(frame_bgr, box[None])
         return keypoints[0], masks[0]
 
-    def _found_already(self, box: np.ndarray, keypoints: np.ndarray, painted: np.ndarray, found: list[tuple]) -> bool:
+    def found_again(self, box: np.ndarray, keypoints: np.ndarray, painted: np.ndarray, found: list[tuple]) -> bool:
         """A person verified again: its box overlaps a found one (IoU >= nms_iou), or most of its confident
         keypoints lie on people already found and painted out (BlazePose completing a painted person from the
         limbs that stick out), or it is a part of found people (a lap, hands and an instrument seen as a small
@@ -195,14 +195,14 @@ class PeopleDetector:
                     break
                 if kind == RESIDUAL and self._inside_found(box, found, painted.shape):
                     break  # what BlazePose's mask of a found person left out (a sleeve, a skirt)
-                person = self._verify(work, box)
+                person = self.verify(work, box)
                 if person is None:
                     break
                 tight, keypoints, mask = person
-                if self._found_already(tight, keypoints, painted, found):
+                if self.found_again(tight, keypoints, painted, found):
                     break
                 found.append((tight, score, keypoints, mask))
-                _paint_out(work, painted, tight, mask)
+                paint_out(work, painted, tight, mask)
 
     def detect(self, frame_bgr: np.ndarray, prior_boxes: np.ndarray | None = None, scan: bool = True) -> Detections:
         """People in one frame. prior_boxes (K, 4): where tracked people are expected; scan: also look for new
@@ -248,7 +248,7 @@ def keypoints_on_region(keypoints: np.ndarray, region: np.ndarray, min_confidenc
     return float(points_in_mask(keypoints[confident, :2], region).mean()) if confident.any() else 0.0
 
 
-def _paint_out(frame_bgr: np.ndarray, painted: np.ndarray, box: np.ndarray, mask: np.ndarray) -> None:
+def paint_out(frame_bgr: np.ndarray, painted: np.ndarray, box: np.ndarray, mask: np.ndarray) -> None:
     """Grey out a found person (its mask dilated by 4 px, or its box when the mask is nearly empty) in the
     frame and mark it in `painted`, both in place."""
     if mask.sum() > 50:
