@@ -51,6 +51,10 @@ class _PoseAtBoxCentre:
             masks[k, int(y0) + 2:int(y1) - 2, int(x0) + 2:int(x1) - 2] = True
         return keypoints, masks
 
+    def estimate_with_world(self, frame, boxes, mirror_sides=False):
+        keypoints, masks = self.estimate(frame, boxes)
+        return keypoints, masks, np.zeros((len(keypoints), 33, 4), np.float32)
+
 
 def _detector() -> PeopleDetector:
     """A detector whose pose model sees the candidate boxes as they are (no minimum window: the fakes below
