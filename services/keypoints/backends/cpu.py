@@ -18,9 +18,13 @@ import numpy as np
 
 from mshot.artifacts.masks import decode_mask
 from mshot.pose2d.blazepose import WORLD_LANDMARKS, BlazePoseBody25
+from mshot.pose2d.plausibility import is_upside_down
 from mshot.pose2d.retries import PoseLook, pose_in_box
 from mshot.progress import Progress
 from services.keypoints.backends import frames_with_observed_people, iter_observed_frames, stack_detections
+
+
+UPRIGHT_CONFIDENCE = 0.5  # the keypoints that tell whether a pose is upside down (the tracker's min_keypoint_conf)
 
 
 class CpuBackend:
@@ -51,7 +55,8 @@ def detect_on_boxes(pose: BlazePoseBody25, video: Path, tracklets: dict,
         world = np.zeros((len(rows), WORLD_LANDMARKS, 4), np.float32)
         for k, row in enumerate(rows):
             look = pose_in_box(pose, others_painted_out(frame, masks, k), tracklets["bbox_xyxy"][row], _anyone)
-            keypoints[k], world[k] = look.keypoints, look.world
+            if _anyone(look):
+                keypoints[k], world[k] = look.keypoints, look.world
         found = keypoints[..., 2].max(1) > 0
         det_frames += [index] * int(found.sum())
         det_keypoints.append(keypoints[found])
@@ -64,8 +69,9 @@ def detect_on_boxes(pose: BlazePoseBody25, video: Path, tracklets: dict,
 
 
 def _anyone(look: PoseLook) -> bool:
-    """BlazePose found a person: some of its keypoints have a confidence."""
-    return bool(look.keypoints[:, 2].max() > 0)
+    """BlazePose found a person: some of its keypoints have a confidence, and it is not upside down
+    (mshot/pose2d/plausibility.py: a skeleton laid over an instrument)."""
+    return bool(look.keypoints[:, 2].max() > 0) and not is_upside_down(look.keypoints, UPRIGHT_CONFIDENCE)
 
 
 def others_painted_out(frame_bgr: np.ndarray, masks: list[np.ndarray], k: int) -> np.ndarray:

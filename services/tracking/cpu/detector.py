@@ -22,8 +22,8 @@ import numpy as np
 from mshot.geometry.boxes import box_slices, points_in_mask
 from mshot.pose2d.blazepose import BlazePoseBody25
 from mshot.pose2d.crops import MIN_WINDOW_PX
+from mshot.pose2d.plausibility import is_upside_down
 from mshot.pose2d.retries import PoseLook, pose_in_box
-from services.tracking.cpu.plausibility import is_upside_down
 from services.tracking.cpu.proposals import SegmentationProposals, blob_boxes, residual_boxes
 
 
@@ -164,7 +164,7 @@ class PeopleDetector:
         min_keypoint_conf (half as many in a mirrored look: a person cut through the middle by the frame edge
         shows half of them), their median inside `look.looked_in` (else BlazePose found someone else in the
         enlarged crop), spanning at least min_span of its height (else a detail: a tanpura's pegs) and not
-        upside down (plausibility.py)."""
+        upside down (mshot/pose2d/plausibility.py)."""
         keypoints = look.keypoints
         confident = keypoints[:, 2] >= self.min_keypoint_conf
         if confident.sum() < (self.min_keypoints // 2 if look.mirrored else self.min_keypoints):

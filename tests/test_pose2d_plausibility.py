@@ -1,11 +1,12 @@
-"""A verified pose that is no body (plausibility.py): upside down - the head below the neck and the hips above
-it - is refused; upright, lying and head-bowed people, and poses whose head or neck is unseen, are not."""
+"""A pose that is no body (mshot/pose2d/plausibility.py): upside down - the shoulders below the hips, or the head
+below the neck and the hips above it - is refused; upright, lying and head-bowed people, and poses too little
+of which is seen to tell, are not."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from services.tracking.cpu.plausibility import is_upside_down
+from mshot.pose2d.plausibility import is_upside_down
 
 
 def _pose(points: dict[int, tuple[float, float]]) -> np.ndarray:
@@ -15,7 +16,17 @@ def _pose(points: dict[int, tuple[float, float]]) -> np.ndarray:
     return keypoints
 
 
-NOSE, NECK, MIDHIP, REYE, LEYE = 0, 1, 8, 15, 16
+NOSE, NECK, RSH, LSH, MIDHIP, RHIP, LHIP, REYE, LEYE = 0, 1, 2, 5, 8, 9, 12, 15, 16
+
+
+def test_shoulders_below_the_hips_are_upside_down_whatever_the_head():
+    # the mirrored look at seated_3people's left edge, frame 212: a drum, shoulder y 541, hip y 431, no head
+    assert is_upside_down(_pose({RSH: (21, 541), RHIP: (21, 431), MIDHIP: (4, 430)}), 0.5)
+    # a seated musician (main's person 0, frame 0): shoulders 349-357 above hips 504-511
+    upright = _pose({RSH: (129, 349), LSH: (251, 357), RHIP: (151, 511), LHIP: (222, 504), NOSE: (217, 311)})
+    assert not is_upside_down(upright, 0.5)
+    # lying, head to the left: shoulders beside the hips, a little lower
+    assert not is_upside_down(_pose({RSH: (140, 310), LSH: (140, 290), RHIP: (260, 305), LHIP: (260, 285)}), 0.5)
 
 
 def test_a_head_below_the_neck_with_the_hips_above_it_is_upside_down():
