@@ -131,8 +131,9 @@ class BlazePoseBody25:
                             mirror_sides: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """As estimate, plus world landmarks (K, 33, 4) (module doc; zeros where BlazePose found nobody).
         `mirror_sides`: a window that leaves the image at the left or right is completed by the image mirrored
-        across that edge (mirrored_crop), not clipped; the joints BlazePose places beyond the image are then
-        echoes of the mirrored half and get confidence 0 whatever `off_image_unseen` says."""
+        across that edge (mirrored_crop), not clipped; the landmarks BlazePose places beyond the image are then
+        echoes of the mirrored half: visibility 0 (keypoints, the neck and mid-hip made from them, and world
+        landmarks) whatever `off_image_unseen` says."""
         import cv2
 
         height, width = frame_bgr.shape[:2]
@@ -155,10 +156,13 @@ class BlazePoseBody25:
             marks = result.pose_landmarks.landmark
             xy = np.array([[m.x * crop.shape[1] + x0, m.y * crop.shape[0] + y0] for m in marks])
             visibility = np.clip(np.array([m.visibility for m in marks]), 0.0, 1.0)
+            echo = outside_image(xy, height, width) if mirror_sides else np.zeros(len(xy), bool)
+            visibility[echo] = 0.0  # also unseen: the neck and mid-hip of a shoulder or hip beyond the edge
             keypoints[k] = blazepose_to_body25(xy, visibility)
             if self.off_image_unseen or mirror_sides:
                 keypoints[k] = unseen_outside_image(keypoints[k], height, width)
             world[k] = world_landmarks_array(result)
+            world[k, echo, 3] = 0.0
             if getattr(result, "segmentation_mask", None) is not None:
                 seg = cv2.resize(result.segmentation_mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
                 inside = slice(max(-x0, 0), min(width, x1) - x0)
