@@ -10,7 +10,13 @@ behind; a found person whose keypoints are not centred in the candidate box belo
 is refused, and so is one found again (its box overlapping a found person's, or most of its keypoints on people
 already painted out: BlazePose completing a painted person from what sticks out). A segmentation blob may hold
 several people: it is tried again once after its first person, and once every candidate is verified, what is
-left of the segmentation mask outside the people found becomes one more round of candidates (residual_boxes)."""
+left of the segmentation mask outside the people found becomes one more round of candidates (residual_boxes).
+
+A candidate in which BlazePose finds no person is looked at once more where it is small (a wider window) or its
+window leaves the image at a side (the crop mirrored across that edge: a person cut off by the frame edge, whose
+half face BlazePose's detector does not take for one; mshot/pose2d/retries.py); a mirrored look needs only half
+the keypoints in the image. A pose that is no body is refused: upside down (mshot/pose2d/plausibility.py), or its
+confident keypoints spanning under `min_span` of the candidate box's height (a detail: a tanpura's pegs)."""
 
 from __future__ import annotations
 
