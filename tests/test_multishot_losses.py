@@ -104,3 +104,20 @@ def test_joint_limits_cost_the_squared_excess_beyond_each_range_only():
     pose[1, 6] = 1.0  # spine1 folded forward 1 rad (range -0.3 .. 0.6): 0.4 too far
     pose[1, 52] = 0.5  # left elbow bent the wrong way by 0.5 rad (range -2.6 .. 0)
     assert losses.joint_limits(pose).tolist() == pytest.approx([0.04, 0.16 + 0.25])
+
+
+def test_a_row_without_its_mid_hip_is_fitted_on_the_hip_in_view_and_other_rows_leave_the_hips_out():
+    from services.multishot.objective import IGNORED_BODY25, row_joint_weights
+
+    used = np.ones(25, bool)
+    used[list(IGNORED_BODY25)] = False  # neck, right hip, left hip
+    keypoints = np.zeros((3, 25, 3), np.float32)
+    keypoints[:, :, 2] = 0.9
+    keypoints[1, 8, 2] = 0.0  # row 1: mid-hip unseen (the left hip beyond the right frame edge) ...
+    keypoints[1, 12, 2] = 0.0  # ... right hip seen
+    keypoints[2, [8, 9, 12], 2] = 0.0  # row 2: no hip at all
+    weights = row_joint_weights(keypoints, used)
+    assert weights.shape == (3, 25)
+    np.testing.assert_array_equal(weights[0], used)  # mid-hip seen: the hips stay out
+    np.testing.assert_array_equal(np.flatnonzero(weights[1] == 0), [1, 12])  # the right hip joins
+    np.testing.assert_array_equal(weights[2], used)

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from mshot.errors import FailedPrecondition
-from mshot.pose2d.blazepose import BlazePoseBody25, blazepose_to_body25, crop_window, unseen_outside_image
+from mshot.pose2d.blazepose import (BlazePoseBody25, blazepose_to_body25, crop_window, mirrored_crop,
+                                    unseen_outside_image)
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "multishot_sample.mp4"
 # Three walkers in frame 0 of the sample video (boxes from the CPU tracker's detector), px xyxy.
@@ -34,6 +35,17 @@ def test_crop_window_is_a_square_around_the_box_enlarged_and_clipped():
     assert crop_window(np.array([0.0, 0, 20, 40]), 360, 640, 1.5) == (0, 0, 40, 50)  # clipped at the corner
     # a person larger than the frame: the whole frame
     assert crop_window(np.array([-100.0, -200, 700, 600]), 360, 640, 1.3) == (0, 0, 640, 360)
+
+
+def test_a_mirrored_window_is_unclipped_at_the_sides_and_its_crop_mirrors_the_image_across_the_edge():
+    # box x 90-110 of a 100 px wide image, 20 px tall, context 1.5: window 30 px about (100, 20)
+    assert crop_window(np.array([90.0, 10, 110, 30]), 40, 100, 1.5, mirror_sides=True) == (85, 5, 115, 35)
+    assert crop_window(np.array([90.0, 10, 110, 30]), 40, 100, 1.5) == (85, 5, 100, 35)
+    assert crop_window(np.array([150.0, 10, 190, 30]), 40, 100, 1.5, mirror_sides=True) is None  # all beyond
+    image = np.arange(6, dtype=np.uint8)[None, :, None].repeat(2, axis=0).repeat(3, axis=2)  # (2, 6, 3): columns 0..5
+    np.testing.assert_array_equal(mirrored_crop(image, (3, 0, 9, 2))[0, :, 0], [3, 4, 5, 5, 4, 3])
+    np.testing.assert_array_equal(mirrored_crop(image, (-2, 0, 2, 2))[0, :, 0], [1, 0, 0, 1])
+    np.testing.assert_array_equal(mirrored_crop(image, (1, 1, 4, 2))[0, :, 0], [1, 2, 3])  # inside: as is
 
 
 def test_keypoints_outside_the_image_keep_their_place_with_zero_confidence():

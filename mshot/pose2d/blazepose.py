@@ -47,21 +47,36 @@ def blazepose_to_body25(landmarks_px: np.ndarray, visibility: np.ndarray) -> np.
 MIN_CROP_PX = 8  # a window narrower or shorter than this (after clipping) holds no usable person
 
 
-def crop_window(box_xyxy: np.ndarray, height: int, width: int, context: float) -> tuple[int, int, int, int] | None:
+def crop_window(box_xyxy: np.ndarray, height: int, width: int, context: float,
+                mirror_sides: bool = False) -> tuple[int, int, int, int] | None:
     """A square window around the box, enlarged by `context`, clipped to the image: (x0, y0, x1, y1) ints, or
     None when the clipped window is under MIN_CROP_PX on a side (a box beyond the border, zero-area or
-    non-finite)."""
+    non-finite). `mirror_sides`: x0, x1 are not clipped to the image but to [-width, 2 * width] (the crop is
+    then completed by mirroring the image across its left and right edges: mirrored_crop)."""
     box = np.asarray(box_xyxy, dtype=np.float64)
     if not np.isfinite(box).all():
         return None
     x0, y0, x1, y1 = box
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     side = max(x1 - x0, y1 - y0) * context
-    wx0, wy0 = int(np.clip(cx - side / 2, 0, width)), int(np.clip(cy - side / 2, 0, height))
-    wx1, wy1 = int(np.clip(cx + side / 2, 0, width)), int(np.clip(cy + side / 2, 0, height))
-    if wx1 - wx0 < MIN_CROP_PX or wy1 - wy0 < MIN_CROP_PX:
+    x_low, x_high = (-width, 2 * width) if mirror_sides else (0, width)
+    wx0, wy0 = int(np.clip(cx - side / 2, x_low, x_high)), int(np.clip(cy - side / 2, 0, height))
+    wx1, wy1 = int(np.clip(cx + side / 2, x_low, x_high)), int(np.clip(cy + side / 2, 0, height))
+    if min(wx1, width) - max(wx0, 0) < MIN_CROP_PX or wy1 - wy0 < MIN_CROP_PX:
         return None
     return wx0, wy0, wx1, wy1
+
+
+def mirrored_crop(image: np.ndarray, window: tuple[int, int, int, int]) -> np.ndarray:
+    """image (H, W, C)[window] (x0, y0, x1, y1 px, y inside the image, x0 >= -W, x1 <= 2W), where the window
+    leaves the image at the left or right completed by the image mirrored across that edge (pixel -1 is
+    pixel 0, pixel W is pixel W - 1: OpenCV's BORDER_REFLECT)."""
+    import cv2
+
+    x0, y0, x1, y1 = window
+    width = image.shape[1]
+    inside = image[y0:y1, max(x0, 0):min(x1, width)]
+    return cv2.copyMakeBorder(inside, 0, 0, max(-x0, 0), max(x1 - width, 0), cv2.BORDER_REFLECT)
 
 
 def unseen_outside_image(keypoints: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -112,9 +127,13 @@ class BlazePoseBody25:
         keypoints, masks, _ = self.estimate_with_world(frame_bgr, boxes_xyxy)
         return keypoints, masks
 
-    def estimate_with_world(self, frame_bgr: np.ndarray,
-                            boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """As estimate, plus world landmarks (K, 33, 4) (module doc; zeros where BlazePose found nobody)."""
+    def estimate_with_world(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray,
+                            mirror_sides: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As estimate, plus world landmarks (K, 33, 4) (module doc; zeros where BlazePose found nobody).
+        `mirror_sides`: a window that leaves the image at the left or right is completed by the image mirrored
+        across that edge (mirrored_crop), not clipped; the landmarks BlazePose places beyond the image are then
+        echoes of the mirrored half: visibility 0 (keypoints, the neck and mid-hip made from them, and world
+        landmarks) whatever `off_image_unseen` says."""
         import cv2
 
         height, width = frame_bgr.shape[:2]
@@ -123,11 +142,11 @@ class BlazePoseBody25:
         masks = np.zeros((len(boxes_xyxy), height, width), dtype=bool)
         rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
         for k, box in enumerate(np.asarray(boxes_xyxy, dtype=np.float64)):
-            window = crop_window(box, height, width, self.context)
+            window = crop_window(box, height, width, self.context, mirror_sides)
             if window is None:
                 continue  # nothing of the box inside the image: no person (confidence 0)
             x0, y0, x1, y1 = window
-            crop = rgb[y0:y1, x0:x1]
+            crop = mirrored_crop(rgb, window)
             scale = self.crop_size / max(crop.shape[:2])
             resized = cv2.resize(crop, (max(int(crop.shape[1] * scale), 1), max(int(crop.shape[0] * scale), 1)),
                                  interpolation=cv2.INTER_LINEAR)
@@ -137,13 +156,17 @@ class BlazePoseBody25:
             marks = result.pose_landmarks.landmark
             xy = np.array([[m.x * crop.shape[1] + x0, m.y * crop.shape[0] + y0] for m in marks])
             visibility = np.clip(np.array([m.visibility for m in marks]), 0.0, 1.0)
+            echo = outside_image(xy, height, width) if mirror_sides else np.zeros(len(xy), bool)
+            visibility[echo] = 0.0  # also unseen: the neck and mid-hip of a shoulder or hip beyond the edge
             keypoints[k] = blazepose_to_body25(xy, visibility)
-            if self.off_image_unseen:
+            if self.off_image_unseen or mirror_sides:
                 keypoints[k] = unseen_outside_image(keypoints[k], height, width)
             world[k] = world_landmarks_array(result)
+            world[k, echo, 3] = 0.0
             if getattr(result, "segmentation_mask", None) is not None:
                 seg = cv2.resize(result.segmentation_mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
-                masks[k, y0:y1, x0:x1] = seg > 0.5
+                inside = slice(max(-x0, 0), min(width, x1) - x0)
+                masks[k, y0:y1, max(x0, 0):min(x1, width)] = seg[:, inside] > 0.5
         return keypoints, masks, world
 
     def close(self) -> None:

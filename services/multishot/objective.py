@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from mshot.body.blazepose_smpl import TORSO_BONES
-from mshot.body.joint_maps import body25_joints, body25_point_sources
+from mshot.body.joint_maps import MIDHIP_BODY25, body25_joints, body25_point_sources
 from mshot.errors import InvalidInput
 from mshot.geometry.torch_ops import axis_angle_to_matrix, back_project, project
 from services.multishot import losses
@@ -51,6 +51,7 @@ from services.multishot.scene import ground_contact_cost, upright_cost
 # neck (the shoulders' middle in the model as in both keypoint sources: it adds nothing the shoulders do not; fitting
 # it too measured PA-MPJPE 68.1 instead of 67.7 mm on gt_video2).
 IGNORED_BODY25 = (1, 9, 12)
+HIPS_BODY25 = (9, 12)  # right, left hip: used in a row whose mid-hip is unseen (row_joint_weights)
 # BODY_25 torso keypoints used by the first stage (right/left shoulder, right/left hip).
 TORSO_BODY25 = (2, 5, 9, 12)
 # Frame rate (frames per second) at which FitOptions' temporal weights are given.
@@ -137,6 +138,7 @@ class FitProblem:
         self.keypoints = self._tensor(kp)
         self.confidence_mask = torch.ones(kp.shape[0], 25, dtype=torch.float32, device=self.device)  # gating: 0s
         self.joint_weights = self._tensor(used.astype(np.float32))
+        self.row_joint_weights = self._tensor(row_joint_weights(kp, used))
         torso = np.zeros(25, dtype=np.float32)
         torso[list(TORSO_BODY25)] = 1.0
         self.torso_weights = self._tensor(torso)
@@ -272,7 +274,7 @@ class FitProblem:
         projected = self.projected_body25(b["points"])
         keypoints = self.keypoints * torch.cat([torch.ones_like(self.keypoints[..., :2]),
                                                 self.confidence_mask[..., None]], dim=-1)
-        weights = self.torso_weights if stage == "torso" else self.joint_weights
+        weights = self.torso_weights if stage == "torso" else self.row_joint_weights
         rotation = b["rotations"][:, 0]
         # Metric temporal terms are measured at the person's reference size: shrinking the body (and bringing it
         # closer) must not make motion look smoother, or the fit would be biased towards small bodies.
@@ -340,3 +342,16 @@ class FitProblem:
                 self.confidence_mask[bad] = 0.0
                 gated += int(bad.sum())
         return gated
+
+
+def row_joint_weights(keypoints: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """(M, 25, 3) keypoints (confidence 0 = unseen), (25,) bool joints the full fit uses -> (M, 25) float32
+    weights: `used`, and in a row whose mid-hip is unseen, its seen right and left hips too. The mid-hip is
+    the midpoint of the hips, so a person cut off by a side edge (one hip beyond it) has none, and without
+    the hip that is in view nothing would hold the pelvis (seated_3people's musician at the right edge: 37 px
+    off her right hip)."""
+    weights = np.broadcast_to(used.astype(np.float32), keypoints.shape[:2]).copy()
+    no_mid_hip = keypoints[:, MIDHIP_BODY25, 2] <= 0
+    for hip in HIPS_BODY25:
+        weights[no_mid_hip & (keypoints[:, hip, 2] > 0), hip] = 1.0
+    return weights

@@ -5,8 +5,9 @@ world landmarks from the same call. One detection per observed box in which Blaz
 BlazePose finds one person per crop, and a person's square crop often holds a neighbour too, whom it may
 pick instead (on the rendered GT video a quarter of the detections landed on the wrong person this way, and the
 association then refused them). So each person is looked for in a copy of the frame in which the other tracked
-people's masks (dilated by 3 px, never over the person's own mask) are painted grey. A small person whom the
-plain crop shows nobody is looked for once more in a wider crop, as the tracker does (mshot/pose2d/crops.py)."""
+people's masks (dilated by 3 px, never over the person's own mask) are painted grey. A small person, or one cut
+off by a side edge of the frame, whom the plain crop shows nobody is looked for once more, as the tracker does
+(mshot/pose2d/retries.py)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,13 @@ import numpy as np
 
 from mshot.artifacts.masks import decode_mask
 from mshot.pose2d.blazepose import WORLD_LANDMARKS, BlazePoseBody25
-from mshot.pose2d.crops import is_small, with_min_window
+from mshot.pose2d.plausibility import is_upside_down
+from mshot.pose2d.retries import PoseLook, pose_in_box
 from mshot.progress import Progress
 from services.keypoints.backends import frames_with_observed_people, iter_observed_frames, stack_detections
+
+
+UPRIGHT_CONFIDENCE = 0.5  # the keypoints that tell whether a pose is upside down (the tracker's min_keypoint_conf)
 
 
 class CpuBackend:
@@ -49,8 +54,9 @@ def detect_on_boxes(pose: BlazePoseBody25, video: Path, tracklets: dict,
         keypoints = np.zeros((len(rows), 25, 3), np.float32)
         world = np.zeros((len(rows), WORLD_LANDMARKS, 4), np.float32)
         for k, row in enumerate(rows):
-            keypoints[k], world[k] = pose_in_box(pose, others_painted_out(frame, masks, k),
-                                                 tracklets["bbox_xyxy"][row])
+            look = pose_in_box(pose, others_painted_out(frame, masks, k), tracklets["bbox_xyxy"][row], _anyone)
+            if _anyone(look):
+                keypoints[k], world[k] = look.keypoints, look.world
         found = keypoints[..., 2].max(1) > 0
         det_frames += [index] * int(found.sum())
         det_keypoints.append(keypoints[found])
@@ -62,13 +68,10 @@ def detect_on_boxes(pose: BlazePoseBody25, video: Path, tracklets: dict,
 
 
 
-def pose_in_box(pose: BlazePoseBody25, frame_bgr: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """BlazePose in the box's (4,) crop -> keypoints (25, 3) px + confidence, world landmarks (33, 4); a small
-    person whom the plain crop shows nobody once more in a wider one (mshot/pose2d/crops.py)."""
-    keypoints, _, world = pose.estimate_with_world(frame_bgr, box[None])
-    if keypoints[0, :, 2].max() == 0 and is_small(box, pose.context):
-        keypoints, _, world = pose.estimate_with_world(frame_bgr, with_min_window(box, pose.context)[None])
-    return keypoints[0], world[0]
+def _anyone(look: PoseLook) -> bool:
+    """BlazePose found a person: some of its keypoints have a confidence, and it is not upside down
+    (mshot/pose2d/plausibility.py: a skeleton laid over an instrument)."""
+    return bool(look.keypoints[:, 2].max() > 0) and not is_upside_down(look.keypoints, UPRIGHT_CONFIDENCE)
 
 
 def others_painted_out(frame_bgr: np.ndarray, masks: list[np.ndarray], k: int) -> np.ndarray:

@@ -11,6 +11,13 @@ is refused, and so is one found again (its box overlapping a found person's, or 
 already painted out: BlazePose completing a painted person from what sticks out). A segmentation blob may hold
 several people: it is tried again once after its first person, and once every candidate is verified, what is
 left of the segmentation mask outside the people found becomes one more round of candidates (residual_boxes).
+
+A candidate in which BlazePose finds no person is looked at once more where it is small (a wider window) or its
+window leaves the image at a side (the crop mirrored across that edge: a person cut off by the frame edge, whose
+half face BlazePose's detector does not take for one; mshot/pose2d/retries.py); a mirrored look needs only half
+the keypoints in the image. A pose that is no body is refused: upside down (mshot/pose2d/plausibility.py), or its
+confident keypoints spanning under `min_span` of the candidate box's height (a detail: a tanpura's pegs).
+
 Last, a person found as two (the head and shoulders in one box, the lap and hands in another: split_bodies.py)
 is merged into one box around the whole person."""
 
@@ -23,7 +30,9 @@ import numpy as np
 
 from mshot.geometry.boxes import box_slices, points_in_mask
 from mshot.pose2d.blazepose import BlazePoseBody25
-from mshot.pose2d.crops import MIN_WINDOW_PX, is_small, with_min_window
+from mshot.pose2d.crops import MIN_WINDOW_PX
+from mshot.pose2d.plausibility import is_upside_down
+from mshot.pose2d.retries import PoseLook, pose_in_box
 from services.tracking.cpu.proposals import SegmentationProposals, blob_boxes, residual_boxes
 from services.tracking.cpu.split_bodies import merge_split_bodies
 
@@ -68,7 +77,7 @@ class PeopleDetector:
                  nms_iou: float = 0.4, prior_overlap: float = 0.3, hit_threshold: float = -1.0,
                  pyramid_scale: float = 1.1, segmentation_proposals: bool = True, max_painted: float = 0.5,
                  hog_max_height: int = 900, max_keypoints_on_found: float = 0.6, part_coverage: float = 0.6,
-                 part_height: float = 0.6, min_pose_window_px: float = MIN_WINDOW_PX,
+                 part_height: float = 0.6, min_pose_window_px: float = MIN_WINDOW_PX, min_span: float = 0.25,
                  min_share_on_body: float = 0.6):
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
@@ -94,6 +103,7 @@ class PeopleDetector:
         self.part_coverage, self.part_height = part_coverage, part_height  # is_part_of_found
         self.min_pose_window_px = min_pose_window_px  # a small person's crop is widened to this (crops.py)
         self.min_share_on_body = min_share_on_body  # split_bodies.is_rest_of_body
+        self.min_span = min_span  # a person's confident keypoints span this share of its box's height (_person_in)
 
     def hog_candidates(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """HOG boxes (K, 4) xyxy px and scores (K,); none on an image smaller than HOG's window (64 x 128 px
@@ -147,18 +157,13 @@ class PeopleDetector:
         return bool(len(boxes)) and is_part_of_found(box, boxes, image_hw, self.part_coverage, self.part_height)
 
     def verify(self, frame_bgr: np.ndarray, box: np.ndarray):
-        """BlazePose in the candidate's crop (a small person's once more in a window at least
-        min_pose_window_px wide: crops.py) -> (tight box, keypoints (25, 3), mask (H, W)) or None."""
-        keypoints, mask = self._pose(frame_bgr, box)
-        if (keypoints[:, 2] >= self.min_keypoint_conf).sum() < self.min_keypoints and \
-                is_small(box, self.pose.context, self.min_pose_window_px):
-            keypoints, mask = self._pose(frame_bgr, with_min_window(box, self.pose.context, self.min_pose_window_px))
-        confident = keypoints[:, 2] >= self.min_keypoint_conf
-        if confident.sum() < self.min_keypoints:
+        """BlazePose in the candidate's crop, looked at again for a small person or one cut off by a side edge
+        (mshot/pose2d/retries.py) -> (tight box, keypoints (25, 3), mask (H, W)) or None."""
+        look = pose_in_box(self.pose, frame_bgr, box, self._person_in, self.min_pose_window_px)
+        if not self._person_in(look):
             return None
-        cx, cy = np.median(keypoints[confident, :2], axis=0)
-        if not (box[0] <= cx <= box[2] and box[1] <= cy <= box[3]):
-            return None  # BlazePose found someone else in the enlarged crop
+        keypoints, mask = look.keypoints, look.mask
+        confident = keypoints[:, 2] >= self.min_keypoint_conf
         # The box of the person: the union of its mask and its confident keypoints.
         xs, ys = keypoints[confident, 0], keypoints[confident, 1]
         if mask.sum() > 50:
@@ -166,10 +171,24 @@ class PeopleDetector:
             xs, ys = np.concatenate([xs, mxs]), np.concatenate([ys, mys])
         return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]), keypoints, mask
 
-    def _pose(self, frame_bgr: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """BlazePose in the box's crop -> keypoints (25, 3), mask (H, W)."""
-        keypoints, masks = self.pose.estimate(frame_bgr, box[None])
-        return keypoints[0], masks[0]
+    def _person_in(self, look: PoseLook) -> bool:
+        """The look found a person in its box: at least min_keypoints keypoints of confidence >=
+        min_keypoint_conf (half as many in a mirrored look: a person cut through the middle by the frame edge
+        shows half of them), their median inside `look.looked_in` (else BlazePose found someone else in the
+        enlarged crop), spanning at least min_span of its height (else a detail: a tanpura's pegs) and not
+        upside down (mshot/pose2d/plausibility.py)."""
+        keypoints = look.keypoints
+        confident = keypoints[:, 2] >= self.min_keypoint_conf
+        if confident.sum() < (self.min_keypoints // 2 if look.mirrored else self.min_keypoints):
+            return False
+        cx, cy = np.median(keypoints[confident, :2], axis=0)
+        x0, y0, x1, y1 = look.looked_in
+        if not (x0 <= cx <= x1 and y0 <= cy <= y1):
+            return False
+        ys = keypoints[confident, 1]
+        if ys.max() - ys.min() < self.min_span * (y1 - y0):
+            return False
+        return not is_upside_down(keypoints, self.min_keypoint_conf)
 
     def found_again(self, box: np.ndarray, keypoints: np.ndarray, painted: np.ndarray, found: list[tuple]) -> bool:
         """A person verified again: its box overlaps a found one (IoU >= nms_iou), or most of its confident
