@@ -128,8 +128,9 @@ class Associator:
                 cost[i, k] = self._cost(track, frame_index, shot_id, boxes[j], hists[j], poses[j])
         if not cost.size:
             return []
-        rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e6))
-        return [(tracks[r], free[c]) for r, c in zip(rows, cols, strict=True) if cost[r, c] <= self.options.max_cost]
+        admissible = cost <= self.options.max_cost
+        rows, cols = linear_sum_assignment(np.where(admissible, cost, 1e6))
+        return [(tracks[r], free[c]) for r, c in zip(rows, cols, strict=True) if admissible[r, c]]
 
     def update(self, frame_index: int, shot_id: int, frame_bgr: np.ndarray, detections: Detections) -> None:
         o = self.options
