@@ -3,7 +3,8 @@ cost combining appearance (colour histogram of the person's mask), location (box
 position in 3D up to scale) and pose (normalised keypoints); track birth after `n_init` hits, death after
 `max_age` frames unseen. Across a shot cut location means nothing: there only appearance and pose count,
 so people keep their identity from shot to shot. The tracks followed within the shot are matched first; only the
-detections they leave can re-identify an older track (a matching cascade)."""
+detections they leave can re-identify an older track (a matching cascade). Pairs costing over `max_cost` take no
+part in the solve."""
 
 from __future__ import annotations
 
@@ -121,15 +122,19 @@ class Associator:
 
     def _assign(self, tracks: list[Track], free: list[int], frame_index: int, shot_id: int, boxes: np.ndarray,
                 hists: list, poses: list) -> list[tuple[Track, int]]:
-        """Hungarian matching of `tracks` to the detections `free` (indices); pairs costing over max_cost refused."""
+        """Hungarian matching of `tracks` to the detections `free` (indices). Pairs costing over max_cost are
+        refused before the solve, not after: the most admissible pairs at the least cost. Solved with them, the
+        cheapest total could take a refused pair and, to make room for it, give another track a worse person
+        (the web clip's second close-up: the singer's track put on the musician beside her)."""
         cost = np.full((len(tracks), len(free)), np.inf)
         for i, track in enumerate(tracks):
             for k, j in enumerate(free):
                 cost[i, k] = self._cost(track, frame_index, shot_id, boxes[j], hists[j], poses[j])
         if not cost.size:
             return []
-        rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e6))
-        return [(tracks[r], free[c]) for r, c in zip(rows, cols, strict=True) if cost[r, c] <= self.options.max_cost]
+        admissible = cost <= self.options.max_cost
+        rows, cols = linear_sum_assignment(np.where(admissible, cost, 1e6))
+        return [(tracks[r], free[c]) for r, c in zip(rows, cols, strict=True) if admissible[r, c]]
 
     def update(self, frame_index: int, shot_id: int, frame_bgr: np.ndarray, detections: Detections) -> None:
         o = self.options
