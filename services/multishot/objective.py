@@ -43,7 +43,7 @@ from mshot.body.joint_maps import body25_joints, body25_point_sources
 from mshot.errors import InvalidInput
 from mshot.geometry.torch_ops import axis_angle_to_matrix, back_project, project
 from services.multishot import losses
-from services.multishot.landmarks import direction_residual
+from services.multishot.landmarks import MID_HIP, direction_residual
 from services.multishot.rows import temporal_links
 from services.multishot.scene import ground_contact_cost, upright_cost
 
@@ -86,6 +86,21 @@ def _fill_from_nearest(values: np.ndarray, usable: np.ndarray, person: np.ndarra
     return out
 
 
+def root_start_px(initial_root_px: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """Where each row's root starts in the image: (M, 2) px, the initial root projected, but for a row whose
+    projected initial root lies outside the box of its seen keypoints (M, 25, 3) px + confidence (> 0 = seen)
+    - an initial estimate from other keypoints than the fit's, e.g. the tracker's pose in another crop - its
+    MidHip keypoint (BODY_25 8) where seen, else the centre of that box. Rows without seen keypoints keep theirs."""
+    out = np.array(initial_root_px, dtype=np.float64, copy=True)
+    for row in np.flatnonzero((keypoints[..., 2] > 0).any(1)):
+        seen = keypoints[row, keypoints[row, :, 2] > 0, :2]
+        low, high = seen.min(0), seen.max(0)
+        if np.all((out[row] >= low) & (out[row] <= high)):
+            continue
+        out[row] = keypoints[row, MID_HIP, :2] if keypoints[row, MID_HIP, 2] > 0 else (low + high) / 2
+    return out
+
+
 class FitProblem:
     """Tensors and the objective of one fit; parameters live in `self.params`."""
 
@@ -106,7 +121,8 @@ class FitProblem:
         self.params = {
             "global_orient": self._tensor(orient0).requires_grad_(),
             "body_pose": self._tensor(pose0).requires_grad_(),
-            "root_uv": project(pelvis0[:, None, :], self.focal, self.principal)[:, 0].clone().requires_grad_(),
+            "root_uv": self._tensor(root_start_px(project(pelvis0[:, None, :], self.focal, self.principal)[:, 0]
+                                                  .cpu().numpy(), kp)).requires_grad_(),
             "log_depth": torch.log(self.depth_anchor).clone().requires_grad_(),
             "betas": self._tensor(betas0).requires_grad_(),
         }
