@@ -59,6 +59,7 @@ REFERENCE_FPS = 30.0
 REFERENCE_IMAGE_HEIGHT_PX = 1000.0
 # An initial root at a depth of at most this (metres) is no estimate (the reference stores zeros when undetected).
 MIN_INITIAL_DEPTH_M = 0.05
+ROOT_BOX_MARGIN = 0.25  # root_start_px: share of the seen keypoints' box size added on each side
 
 
 def temporal_weight_scales(fps: float | None) -> tuple[float, float]:
@@ -87,17 +88,17 @@ def _fill_from_nearest(values: np.ndarray, usable: np.ndarray, person: np.ndarra
 
 
 def root_start_px(initial_root_px: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
-    """Where each row's root starts in the image: (M, 2) px, the initial root projected, but for a row whose
-    projected initial root lies outside the box of its seen keypoints (M, 25, 3) px + confidence (> 0 = seen)
-    - an initial estimate from other keypoints than the fit's, e.g. the tracker's pose in another crop - its
-    MidHip keypoint (BODY_25 8) where seen, else the centre of that box. Rows without seen keypoints keep theirs."""
+    """Where each row's root starts in the image: (M, 2) px, the initial root projected, but at the MidHip
+    keypoint (BODY_25 8) for a row whose MidHip is seen (keypoints (M, 25, 3) px + confidence, > 0 = seen) and
+    whose projected initial root lies outside the box of its seen keypoints grown by ROOT_BOX_MARGIN of its size
+    on each side: an initial estimate from other keypoints than the fit's (the tracker's pose in another crop)."""
     out = np.array(initial_root_px, dtype=np.float64, copy=True)
-    for row in np.flatnonzero((keypoints[..., 2] > 0).any(1)):
+    for row in np.flatnonzero(keypoints[:, MID_HIP, 2] > 0):
         seen = keypoints[row, keypoints[row, :, 2] > 0, :2]
         low, high = seen.min(0), seen.max(0)
-        if np.all((out[row] >= low) & (out[row] <= high)):
-            continue
-        out[row] = keypoints[row, MID_HIP, :2] if keypoints[row, MID_HIP, 2] > 0 else (low + high) / 2
+        margin = ROOT_BOX_MARGIN * (high - low)
+        if np.any((out[row] < low - margin) | (out[row] > high + margin)):
+            out[row] = keypoints[row, MID_HIP, :2]
     return out
 
 
