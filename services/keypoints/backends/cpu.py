@@ -11,10 +11,11 @@ plain crop shows nobody is looked for once more in a wider crop, as the tracker 
 The tracked box is tight (the union of BlazePose's mask and confident keypoints where the tracker verified the
 person, in a looser predicted or proposed box), and in such a crop BlazePose's person detector often finds nobody:
 on the rendered GT video 12 of its 13 observed tracked rows without keypoints were of this kind, and in the box
-grown by RETRY_GROWTH 10 of them give the person's pose (median error 0.01-0.1 of the person's height). So where the crop
-gives no pose that the association could assign to the person (association.is_pose_of: nobody, or a
-neighbour), the person is looked for once more in the box grown by RETRY_GROWTH, and that pose is kept if it
-is the person's."""
+grown by RETRY_GROWTH 10 of them give the person's pose (median error 0.01-0.1 of the person's height). So
+where the crop gives no pose that the association could assign to the person (association.is_pose_of: nobody,
+or a neighbour), the person is looked for once more in the box grown by RETRY_GROWTH, and that pose is kept if
+it is the person's (services/keypoints/README.md: figures; the fit's root start keeps such rows from starting
+at the tracker's initial root where it lies off the person)."""
 
 from __future__ import annotations
 
