@@ -41,3 +41,10 @@ def outside_image(xy: np.ndarray, height, width) -> np.ndarray:
     x, y = xy[..., 0], xy[..., 1]
     inside = (x >= -0.5) & (x <= width - 0.5) & (y >= -0.5) & (y <= height - 0.5)
     return ~inside
+
+
+def grown(box: np.ndarray, factor: float) -> np.ndarray:
+    """(4,) xyxy px -> (4,) xyxy px: the box scaled by `factor` about its centre."""
+    box = np.asarray(box, dtype=np.float64)
+    centre, half = (box[:2] + box[2:]) / 2, (box[2:] - box[:2]) / 2 * factor
+    return np.concatenate([centre - half, centre + half])

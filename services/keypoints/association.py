@@ -35,12 +35,19 @@ BOX_MARGIN = 0.05  # of the box size, per side
 
 def person_region(mask_rle: str, box: np.ndarray, height: int, width: int) -> np.ndarray | None:
     """The person's mask dilated by MASK_TOLERANCE of its box height, or None without a mask."""
-    if not mask_rle:
-        return None
-    mask = decode_mask(mask_rle, height, width).astype(np.uint8)
+    return region_of_mask(decode_mask(mask_rle, height, width), box) if mask_rle else None
+
+
+def region_of_mask(mask: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """A decoded mask (H, W) bool dilated by MASK_TOLERANCE of the box's (4,) height (at least 2 px)."""
     radius = max(2, int(round(MASK_TOLERANCE * float(box[3] - box[1]))))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    return cv2.dilate(mask, kernel).astype(bool)
+    return cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
+
+
+def is_pose_of(keypoints: np.ndarray, region: np.ndarray | None, box: np.ndarray) -> bool:
+    """The detection (25, 3) could be assigned to this person: fit_score >= MIN_SCORE (module docstring)."""
+    return fit_score(keypoints, region, box) >= MIN_SCORE
 
 
 def inside(xy: np.ndarray, region: np.ndarray | None, box: np.ndarray) -> np.ndarray:

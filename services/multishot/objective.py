@@ -43,7 +43,7 @@ from mshot.body.joint_maps import MIDHIP_BODY25, body25_joints, body25_point_sou
 from mshot.errors import InvalidInput
 from mshot.geometry.torch_ops import axis_angle_to_matrix, back_project, project
 from services.multishot import losses
-from services.multishot.landmarks import direction_residual
+from services.multishot.landmarks import MID_HIP, direction_residual
 from services.multishot.rows import temporal_links
 from services.multishot.scene import ground_contact_cost, upright_cost
 
@@ -60,6 +60,7 @@ REFERENCE_FPS = 30.0
 REFERENCE_IMAGE_HEIGHT_PX = 1000.0
 # An initial root at a depth of at most this (metres) is no estimate (the reference stores zeros when undetected).
 MIN_INITIAL_DEPTH_M = 0.05
+ROOT_BOX_MARGIN = 0.25  # root_start_px: share of the seen keypoints' box size added on each side
 
 
 def temporal_weight_scales(fps: float | None) -> tuple[float, float]:
@@ -87,6 +88,21 @@ def _fill_from_nearest(values: np.ndarray, usable: np.ndarray, person: np.ndarra
     return out
 
 
+def root_start_px(initial_root_px: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """Where each row's root starts in the image: (M, 2) px, the initial root projected, but at the MidHip
+    keypoint (BODY_25 8) for a row whose MidHip is seen (keypoints (M, 25, 3) px + confidence, > 0 = seen) and
+    whose projected initial root lies outside the box of its seen keypoints grown by ROOT_BOX_MARGIN of its size
+    on each side: an initial estimate from other keypoints than the fit's (the tracker's pose in another crop)."""
+    out = np.array(initial_root_px, dtype=np.float64, copy=True)
+    for row in np.flatnonzero(keypoints[:, MID_HIP, 2] > 0):
+        seen = keypoints[row, keypoints[row, :, 2] > 0, :2]
+        low, high = seen.min(0), seen.max(0)
+        margin = ROOT_BOX_MARGIN * (high - low)
+        if np.any((out[row] < low - margin) | (out[row] > high + margin)):
+            out[row] = keypoints[row, MID_HIP, :2]
+    return out
+
+
 class FitProblem:
     """Tensors and the objective of one fit; parameters live in `self.params`."""
 
@@ -107,7 +123,8 @@ class FitProblem:
         self.params = {
             "global_orient": self._tensor(orient0).requires_grad_(),
             "body_pose": self._tensor(pose0).requires_grad_(),
-            "root_uv": project(pelvis0[:, None, :], self.focal, self.principal)[:, 0].clone().requires_grad_(),
+            "root_uv": self._tensor(root_start_px(project(pelvis0[:, None, :], self.focal, self.principal)[:, 0]
+                                                  .cpu().numpy(), kp)).requires_grad_(),
             "log_depth": torch.log(self.depth_anchor).clone().requires_grad_(),
             "betas": self._tensor(betas0).requires_grad_(),
         }

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from mshot.artifacts.masks import decode_mask, encode_mask
+from mshot.geometry.boxes import grown
 from mshot.pose2d.crops import is_small
 from mshot.video import iter_frames
 from services.tracking.cpu.association import Observation, Track, nested_share
@@ -237,12 +238,6 @@ class _Looker:
         if not self.options.small_people and is_small(expected, detector.pose.context, detector.min_pose_window_px):
             return False
         return all(nested_share(expected, o.box) < self.options.max_nested_share for o in others)
-
-
-def grown(box: np.ndarray, factor: float) -> np.ndarray:
-    """(4,) xyxy px -> (4,) xyxy px: the box scaled by `factor` about its centre."""
-    centre, half = (box[:2] + box[2:]) / 2, (box[2:] - box[:2]) / 2 * factor
-    return np.concatenate([centre - half, centre + half])
 
 
 def _area(box: np.ndarray) -> float:
