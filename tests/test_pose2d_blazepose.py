@@ -11,8 +11,13 @@ import numpy as np
 import pytest
 
 from mshot.errors import FailedPrecondition
-from mshot.pose2d.blazepose import (BlazePoseBody25, blazepose_to_body25, crop_window, mirrored_crop,
-                                    unseen_outside_image)
+from mshot.pose2d.blazepose import (
+    BlazePoseBody25,
+    blazepose_to_body25,
+    crop_window,
+    mirrored_crop,
+    unseen_outside_image,
+)
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "multishot_sample.mp4"
 # Three walkers in frame 0 of the sample video (boxes from the CPU tracker's detector), px xyxy.
