@@ -43,7 +43,7 @@ from mshot.body.joint_maps import MIDHIP_BODY25, body25_joints, body25_point_sou
 from mshot.errors import InvalidInput
 from mshot.geometry.torch_ops import axis_angle_to_matrix, back_project, project
 from services.multishot import losses
-from services.multishot.landmarks import MID_HIP, direction_residual
+from services.multishot.landmarks import direction_residual
 from services.multishot.rows import temporal_links
 from services.multishot.scene import ground_contact_cost, upright_cost
 
@@ -94,12 +94,12 @@ def root_start_px(initial_root_px: np.ndarray, keypoints: np.ndarray) -> np.ndar
     whose projected initial root lies outside the box of its seen keypoints grown by ROOT_BOX_MARGIN of its size
     on each side: an initial estimate from other keypoints than the fit's (the tracker's pose in another crop)."""
     out = np.array(initial_root_px, dtype=np.float64, copy=True)
-    for row in np.flatnonzero(keypoints[:, MID_HIP, 2] > 0):
+    for row in np.flatnonzero(keypoints[:, MIDHIP_BODY25, 2] > 0):
         seen = keypoints[row, keypoints[row, :, 2] > 0, :2]
         low, high = seen.min(0), seen.max(0)
         margin = ROOT_BOX_MARGIN * (high - low)
         if np.any((out[row] < low - margin) | (out[row] > high + margin)):
-            out[row] = keypoints[row, MID_HIP, :2]
+            out[row] = keypoints[row, MIDHIP_BODY25, :2]
     return out
 
 

@@ -35,8 +35,6 @@ from services.keypoints.association import is_pose_of, region_of_mask
 from services.keypoints.backends import frames_with_observed_people, iter_observed_frames, stack_detections
 
 RETRY_GROWTH = 1.4  # the tracked box scaled by this about its centre for the second look (module docstring)
-
-
 UPRIGHT_CONFIDENCE = 0.5  # the keypoints that tell whether a pose is upside down (the tracker's min_keypoint_conf)
 
 
