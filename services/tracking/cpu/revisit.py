@@ -12,7 +12,8 @@ whole track known: the gaps inside it and the frames before its first and after 
 Verification is the online detector's (PeopleDetector.verify: BlazePose in the box's crop, a small person's
 retried in a wider window and one cut off by a side edge in the crop mirrored across it, an upright pose with
 its keypoints centred in the box; where it finds nobody, once more in the box grown by `retry_growth`) on a
-copy of the frame in which the people of the other tracks in that frame are painted out, and a pose is kept only when it belongs to this track: it is not one of
+copy of the frame in which the people of the other tracks in that frame are painted out, and a pose is kept
+only when it belongs to this track: it is not one of
 those people again (PeopleDetector.found_again), its height is within `max_size_ratio` of the expected box's,
 its centre within `max_centre_shift` expected heights of the expected centre, and at least `min_keypoints_inside`
 of its confident keypoints lie inside the expected box grown by `inside_margin`. A kept row is observed, with the
