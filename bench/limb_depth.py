@@ -38,6 +38,7 @@ LIMB_BONES = tuple((b, BODY25_NAMES.index(_BODY25_OF[start]), BODY25_NAMES.index
 
 
 def unit(vectors: np.ndarray) -> np.ndarray:
+    """(..., 3) vectors -> (..., 3) unit vectors (zero vectors stay ~zero)."""
     return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
 
 
