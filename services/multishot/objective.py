@@ -341,6 +341,13 @@ class FitProblem:
                 self.scene["near_ground"] * ground_contact_cost(points, up, self.scene["ground"])).sum()
         return terms
 
+    def leave_out(self, keypoints: np.ndarray) -> int:
+        """Switch off the keypoints marked in (M, 25) bool (keypoint_spikes.temporal_spikes) that the fit would
+        use; returns how many."""
+        mask = torch.as_tensor(np.asarray(keypoints, bool), device=self.device) & (self.keypoints[..., 2] > 0)
+        self.confidence_mask[mask] = 0.0
+        return int(mask.sum())
+
     def gate_outliers(self) -> int:
         """Switch off keypoints whose residual is a gross outlier for their person; returns how many."""
         o = self.options
