@@ -10,7 +10,8 @@ Terms (weights in fit.FitOptions; forms in losses.py):
 - robust reprojection of the BODY_25 keypoints (Geman-McClure, squared confidences, data weight 1000 / image height;
   neck and hips ignored as in SMPLify-X; the model's MidHip is the middle of SMPL's hips, not its pelvis joint, its
   Neck the middle of its shoulders, not its neck joint:
-  mshot.body.joint_maps.body25_joints); keypoints whose residual is a gross outlier for their person can be gated;
+  mshot.body.joint_maps.body25_joints); keypoints whose residual is a gross outlier for their person can be gated,
+  and keypoints that spike away from their own track left out (`leave_out`, keypoint_spikes.py);
 - GMM (or fallback) pose prior, elbow/knee bend prior, joint-angle limits (knees and elbows bend one way, the
   spine does not fold), shape prior towards the person's median initial betas;
 - BlazePose world landmarks (when the keypoints carry them): robust bone directions in the camera frame
