@@ -69,14 +69,6 @@ def split_people(track_person: dict[int, int]) -> dict[int, list[int]]:
     return {person: ts for person, ts in tracks.items() if len(ts) > 1}
 
 
-def consecutive_runs(track_id: np.ndarray, frame_index: np.ndarray, shot_id: np.ndarray) -> np.ndarray:
-    """(N,) run id of each row, rows sorted by (track, frame): a new run starts at a new track, a new shot or a
-    frame gap. Second differences are taken only inside a run."""
-    new = np.ones(len(track_id), bool)
-    new[1:] = (np.diff(track_id) != 0) | (np.diff(shot_id) != 0) | (np.diff(frame_index) != 1)
-    return np.cumsum(new) - 1
-
-
 def root_errors(pred: np.ndarray, true: np.ndarray) -> tuple[float, float]:
     """(N, J, 3) metres, root first -> (median root error mm, median root error / true root distance)."""
     error = np.linalg.norm(pred[:, 0] - true[:, 0], axis=-1)
@@ -90,7 +82,8 @@ def axis_errors_mm(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
 
 
 def figures(pred: np.ndarray, true: np.ndarray, runs: np.ndarray, gt_rows_total: int) -> dict:
-    """pred, true (N, J, 3) metres in the camera frame, root first; runs (N,) from consecutive_runs."""
+    """pred, true (N, J, 3) metres in the camera frame, root first; runs (N,) from
+    services.multishot.rows.consecutive_runs (rows sorted by track and frame)."""
     out = {"frames": int(len(pred)), "gt_frames": int(gt_rows_total),
            "coverage": len(pred) / gt_rows_total if gt_rows_total else float("nan")}
     if not len(pred):

@@ -23,8 +23,9 @@ import numpy as np
 
 from bench import metrics3d
 from bench.ground_truth import load_ground_truth, truncate_ground_truth
-from bench.scoring3d import SCORED_JOINTS, consecutive_runs, figures, match_rows, split_people
+from bench.scoring3d import SCORED_JOINTS, figures, match_rows, split_people
 from bench.stages import STAGE_NAMES, kept_outputs, run_stages
+from services.multishot.rows import consecutive_runs
 
 DEFAULT_DIR = Path("tests/data/gt_video")
 TARGETS = {  # issue 11, for the fit over all rows: (figure, bound, "max" or "min")

@@ -12,7 +12,6 @@ from bench import metrics3d
 from bench.ground_truth import load_ground_truth, truncate_ground_truth
 from bench.scoring3d import (
     axis_errors_mm,
-    consecutive_runs,
     figures,
     match_rows,
     root_errors,
@@ -20,6 +19,7 @@ from bench.scoring3d import (
     track_people,
 )
 from bench.video3d import fit_table, prepare_work, stages_to_run
+from services.multishot.rows import consecutive_runs
 
 
 def _box(x):

@@ -2,7 +2,8 @@
 
 Entry point: `fit_tracklets(tracklets, keypoints_body25, body_model, options, progress, pose_prior,
 world_landmarks) -> FitResult`.
-The parameters and terms are in objective.py (`FitProblem`). Stages: (1) torso: global orientation and pelvis only,
+The parameters and terms are in objective.py (`FitProblem`). Keypoints that jump away from their own track for a
+frame or two are left out from the start (keypoint_spikes.py). Stages: (1) torso: global orientation and pelvis only,
 against shoulders and hips; (2) everything; (3) each person's size from the floor its shots share (body_size.py),
 each shot's up direction and ankle plane estimated from the fit (scene.py), outlier gating, and refinement with
 the upright and ground-contact terms. The robust 2D scale is annealed: stages 1-2 use a scale relative to the
@@ -25,6 +26,7 @@ from mshot.errors import InvalidInput
 from mshot.geometry.boxes import outside_image
 from mshot.progress import Progress, no_progress, scaled
 from services.multishot.body_size import rescale_people
+from services.multishot.keypoint_spikes import temporal_spikes
 from services.multishot.kinematics import SparseSmplJoints
 from services.multishot.landmarks import (
     LandmarkTargets,
@@ -36,7 +38,7 @@ from services.multishot.landmarks import (
 from services.multishot.objective import FitProblem
 from services.multishot.pose_prior import DiagonalGaussianPosePrior
 from services.multishot.robust_scale import person_extent_px, robust_scale_px
-from services.multishot.rows import check_rows, temporal_links
+from services.multishot.rows import check_rows, consecutive_runs, temporal_links
 from services.multishot.scene import estimate_scene
 
 
@@ -59,6 +61,9 @@ class FitOptions:
     rho_start_fraction: float = 0.25  # torso and body stages: max(rho_px, this * person extent) (robust_scale.py)
     outlier_factor: float = 6.0  # gating: residual > factor * the person's median residual ...
     outlier_min_px: float = 20.0  # ... and > this many pixels
+    spike_fraction: float = 0.1  # keypoints this share of the person's extent off their 5-frame median ...
+    spike_factor: float = 4.0  # ... and this many times their typical distance from it are left out from the
+    # start (keypoint_spikes.py); spike_fraction 0 = keep them all
     pose_prior_weight: float = 4.78  # squared, as in SMPLify
     shape_weight: float = 5.0  # squared, per valid frame
     bend_weight: float = 3.17 * 4.78
@@ -268,6 +273,10 @@ def _optimise(problem: FitProblem, tracklets, keypoints: np.ndarray, options: Fi
     start_rho = torch.tensor(robust_scale_px(extent, options.rho_start_fraction, options.rho_px),
                              dtype=torch.float32, device=problem.device)[:, None, None]  # (M, 1, 1) px
     stats["rho_start_px"] = float(start_rho.median())
+    runs = consecutive_runs(tracklets["person_id"], tracklets["frame_index"], tracklets["shot_id"])
+    spikes = temporal_spikes(keypoints, runs, problem.person_index, extent, options.spike_fraction,
+                             options.min_confidence, options.spike_factor)
+    stats["keypoint_spikes"] = problem.leave_out(spikes)
     stats["torso"] = _run_stage(problem, root, "torso", start_rho, options.torso_iters,
                                 scaled(progress, 0.0, 0.15))
     stats["body"] = _run_stage(problem, everything, "body", start_rho, options.body_iters,

@@ -10,7 +10,8 @@ Terms (weights in fit.FitOptions; forms in losses.py):
 - robust reprojection of the BODY_25 keypoints (Geman-McClure, squared confidences, data weight 1000 / image height;
   neck and hips ignored as in SMPLify-X; the model's MidHip is the middle of SMPL's hips, not its pelvis joint, its
   Neck the middle of its shoulders, not its neck joint:
-  mshot.body.joint_maps.body25_joints); keypoints whose residual is a gross outlier for their person can be gated;
+  mshot.body.joint_maps.body25_joints); keypoints whose residual is a gross outlier for their person can be gated,
+  and keypoints that spike away from their own track left out (`leave_out`, keypoint_spikes.py);
 - GMM (or fallback) pose prior, elbow/knee bend prior, joint-angle limits (knees and elbows bend one way, the
   spine does not fold), shape prior towards the person's median initial betas;
 - BlazePose world landmarks (when the keypoints carry them): robust bone directions in the camera frame
@@ -340,6 +341,13 @@ class FitProblem:
             terms["ground_contact"] = o.ground_weight * (
                 self.scene["near_ground"] * ground_contact_cost(points, up, self.scene["ground"])).sum()
         return terms
+
+    def leave_out(self, keypoints: np.ndarray) -> int:
+        """Switch off the keypoints marked in (M, 25) bool (keypoint_spikes.temporal_spikes) that the fit would
+        use; returns how many."""
+        mask = torch.as_tensor(np.asarray(keypoints, bool), device=self.device) & (self.keypoints[..., 2] > 0)
+        self.confidence_mask[mask] = 0.0
+        return int(mask.sum())
 
     def gate_outliers(self) -> int:
         """Switch off keypoints whose residual is a gross outlier for their person; returns how many."""

@@ -2,7 +2,8 @@
 
 A row table is a dict of arrays in the canonical tracklets layout (docs/artifacts.md, `mshot.tracklets/1`): rows
 sorted by (person_id, frame_index). `check_rows` validates what the fit needs and raises InvalidInput naming the key;
-`temporal_links` finds which rows are consecutive frames of one person (optionally within one shot).
+`temporal_links` finds which rows are consecutive frames of one person (optionally within one shot),
+`consecutive_runs` numbers the runs of consecutive frames of one person in one shot.
 """
 
 from __future__ import annotations
@@ -68,6 +69,15 @@ def check_rows(rows: Mapping[str, np.ndarray], keypoints_body25: np.ndarray, wha
                            "NaN or infinite value(s)")
     check_row_order(rows, "given to the fit", what)
     return count
+
+
+def consecutive_runs(person_id: np.ndarray, frame_index: np.ndarray, shot_id: np.ndarray) -> np.ndarray:
+    """(M,) rows sorted by (person_id, frame_index) -> (M,) run id: a run is consecutive frames of one person in
+    one shot (a new person, a frame gap or a cut starts the next)."""
+    person, frame, shot = (np.asarray(a, dtype=np.int64) for a in (person_id, frame_index, shot_id))
+    new = np.ones(len(person), bool)
+    new[1:] = (person[1:] != person[:-1]) | (frame[1:] - frame[:-1] != 1) | (shot[1:] != shot[:-1])
+    return np.cumsum(new) - 1
 
 
 @dataclass(frozen=True)
