@@ -18,7 +18,7 @@ from bench.scoring3d import (
     split_people,
     track_people,
 )
-from bench.video3d import fit_table, prepare_work, stages_to_run
+from bench.video3d import fit_table, focal_by_shot, focal_line, prepare_work, stages_to_run
 from services.multishot.rows import consecutive_runs
 
 
@@ -122,6 +122,14 @@ def test_fit_rows_keep_only_valid_rows_with_their_tracklet_box_and_person_betas(
     assert table["bbox_xyxy"].tolist() == [_box(0), _box(2)]
     assert table["betas"][:, 0].tolist() == [0.0, 1.0]
     assert table["transl"].tolist() == [[0.0, 1.0, 2.0], [6.0, 7.0, 8.0]]
+
+
+def test_focal_per_shot_is_the_fit_rows_median_against_the_rendered_cameras_by_the_true_shot_of_each_frame():
+    gt = SimpleNamespace(frame_shot_id=np.array([0, 0, 1, 1]), camera_focal_px=np.array([560.0, 560.0, 820.0, 820.0]))
+    fits = {"frame_index": np.array([0, 1, 2, 3, 3]), "focal_px": np.array([640.0, 640.0, 640.0, 700.0, 700.0])}
+    focal = focal_by_shot(fits, gt)
+    assert focal == {0: (640.0, 560.0), 1: (700.0, 820.0)}
+    assert focal_line(focal).endswith("0: 640 / 560 (+14%), 1: 700 / 820 (-15%)")
 
 
 def test_truncated_ground_truth_keeps_the_first_frames_and_their_rows():
