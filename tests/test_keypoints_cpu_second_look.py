@@ -1,12 +1,13 @@
 """The cpu keypoints backend's second look (services/keypoints/backends/cpu.py pose_of_person): where the tracked
-box's crop gives no pose of the person, the box grown by RETRY_GROWTH is tried, and its pose kept only if it is the
+box's crop gives no pose of the person, the box grown by GROWN_LOOK is tried, and its pose kept only if it is the
 person's. BlazePose is replaced by a fake that answers per crop box, so the boxes asked for are checked by hand."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from services.keypoints.backends.cpu import RETRY_GROWTH, pose_of_person
+from mshot.pose2d.retries import GROWN_LOOK
+from services.keypoints.backends.cpu import pose_of_person
 
 BOX = np.array([100.0, 100.0, 140.0, 200.0])  # 40 x 100 px: not small (window 130 px >= 112)
 GROWN = np.array([92.0, 80.0, 148.0, 220.0])  # BOX scaled by 1.4 about its centre (120, 150)
@@ -36,7 +37,7 @@ class FakePose:
 
 
 def test_grown_box_matches_the_hand_computed_scaling():
-    assert RETRY_GROWTH == 1.4
+    assert GROWN_LOOK == 1.4
     np.testing.assert_allclose(GROWN, [120 - 28, 150 - 70, 120 + 28, 150 + 70])
 
 

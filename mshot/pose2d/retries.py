@@ -1,7 +1,9 @@
 """BlazePose in a person's box, looked at again where the plain crop finds nobody: a small person in a wider
 window, a person cut off by the left or right frame edge in the crop completed by the image mirrored across
-that edge (mshot/pose2d/crops.py says why each). The tracker (verifying candidates) and the keypoints stage
-(poses of tracked boxes) look the same way."""
+that edge (mshot/pose2d/crops.py says why each); and, for a tight box (the union of a person's mask and keypoints,
+in which BlazePose's person detector often finds nobody), the same looks in the box grown GROWN_LOOK times. The
+tracker (verifying candidates, revisiting a track's gaps) and the keypoints stage (poses of tracked boxes) look
+the same way."""
 
 from __future__ import annotations
 
@@ -10,8 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mshot.geometry.boxes import grown
 from mshot.pose2d.blazepose import BlazePoseBody25
 from mshot.pose2d.crops import MIN_WINDOW_PX, is_small, leaves_at_a_side, mirrored_across_sides, with_min_window
+
+GROWN_LOOK = 1.4  # a tight box scaled by this about its centre for the looks in the grown box
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,19 @@ def pose_in_box(pose: BlazePoseBody25, frame_bgr: np.ndarray, box_xyxy: np.ndarr
         mirrored = mirrored_across_sides(box, width, pose.context)
         look = _look(pose, frame_bgr, mirrored, mirrored, mirror_sides=True)
     return look
+
+
+def pose_in_box_or_grown(pose: BlazePoseBody25, frame_bgr: np.ndarray, box_xyxy: np.ndarray,
+                         found: Callable[[PoseLook], bool], growth: float = GROWN_LOOK,
+                         min_window_px: float = MIN_WINDOW_PX) -> PoseLook:
+    """pose_in_box in the (4,) xyxy px box; where `found(look)` is false, pose_in_box once more in the box grown
+    `growth` times about its centre (1: no such look) -> the look that found the person, else the box's own
+    last look."""
+    look = pose_in_box(pose, frame_bgr, box_xyxy, found, min_window_px)
+    if found(look) or growth <= 1:
+        return look
+    retry = pose_in_box(pose, frame_bgr, grown(np.asarray(box_xyxy, dtype=np.float64), growth), found, min_window_px)
+    return retry if found(retry) else look
 
 
 def _look(pose: BlazePoseBody25, frame_bgr: np.ndarray, box: np.ndarray, looked_in: np.ndarray,

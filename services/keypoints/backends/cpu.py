@@ -12,11 +12,11 @@ off by a side edge of the frame, whom the plain crop shows nobody is looked for 
 The tracked box is tight (the union of BlazePose's mask and confident keypoints where the tracker verified the
 person, in a looser predicted or proposed box), and in such a crop BlazePose's person detector often finds nobody:
 on the rendered GT video 12 of its 13 observed tracked rows without keypoints were of this kind, and in the box
-grown by RETRY_GROWTH 10 of them give the person's pose (median error 0.01-0.1 of the person's height). So
-where the crop gives no pose that the association could assign to the person (association.is_pose_of: nobody,
-or a neighbour), the person is looked for once more in the box grown by RETRY_GROWTH, and that pose is kept if
-it is the person's (services/keypoints/README.md: figures; the fit's root start keeps such rows from starting
-at the tracker's initial root where it lies off the person)."""
+grown by GROWN_LOOK (mshot/pose2d/retries.py) 10 of them give the person's pose (median error 0.01-0.1 of the
+person's height). So where the crop gives no pose that the association could assign to the person
+(association.is_pose_of: nobody, or a neighbour), the person is looked for once more in the grown box, and that
+pose is kept if it is the person's (services/keypoints/README.md: figures; the fit's root start keeps such rows
+from starting at the tracker's initial root where it lies off the person)."""
 
 from __future__ import annotations
 
@@ -26,15 +26,13 @@ import cv2
 import numpy as np
 
 from mshot.artifacts.masks import decode_mask
-from mshot.geometry.boxes import grown
 from mshot.pose2d.blazepose import WORLD_LANDMARKS, BlazePoseBody25
 from mshot.pose2d.plausibility import is_upside_down
-from mshot.pose2d.retries import PoseLook, pose_in_box
+from mshot.pose2d.retries import PoseLook, pose_in_box_or_grown
 from mshot.progress import Progress
 from services.keypoints.association import is_pose_of, region_of_mask
 from services.keypoints.backends import frames_with_observed_people, iter_observed_frames, stack_detections
 
-RETRY_GROWTH = 1.4  # the tracked box scaled by this about its centre for the second look (module docstring)
 UPRIGHT_CONFIDENCE = 0.5  # the keypoints that tell whether a pose is upside down (the tracker's min_keypoint_conf)
 
 
@@ -86,18 +84,14 @@ def _anyone(look: PoseLook) -> bool:
 
 def pose_of_person(pose: BlazePoseBody25, frame_bgr: np.ndarray, box: np.ndarray,
                    region: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """pose_in_box (its small-person and side-edge looks included) for the person with the (4,) box and region
-    (H, W) bool (its dilated mask; None: its box); where that gives no pose of the person
-    (association.is_pose_of), one more look in the box grown by RETRY_GROWTH, kept if it is the person's ->
-    keypoints (25, 3) px + confidence, world landmarks (33, 4); zeros where BlazePose found nobody upright."""
+    """pose_in_box_or_grown (the small-person and side-edge looks, then the same in the grown box) for the person
+    with the (4,) box and region (H, W) bool (its dilated mask; None: its box): the first look that is the person's
+    (association.is_pose_of), else the tracked box's pose if it is anyone's -> keypoints (25, 3) px + confidence,
+    world landmarks (33, 4); zeros where BlazePose found nobody upright."""
     def of_person(look: PoseLook) -> bool:
         return _anyone(look) and is_pose_of(look.keypoints, region, box)
 
-    look = pose_in_box(pose, frame_bgr, box, of_person)
-    if not of_person(look):
-        retry = pose_in_box(pose, frame_bgr, grown(box, RETRY_GROWTH), of_person)
-        if of_person(retry):
-            return retry.keypoints, retry.world
+    look = pose_in_box_or_grown(pose, frame_bgr, box, of_person)
     if _anyone(look):
         return look.keypoints, look.world
     return np.zeros_like(look.keypoints), np.zeros_like(look.world)

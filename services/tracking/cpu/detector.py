@@ -32,7 +32,7 @@ from mshot.geometry.boxes import box_slices, points_in_mask
 from mshot.pose2d.blazepose import BlazePoseBody25
 from mshot.pose2d.crops import MIN_WINDOW_PX
 from mshot.pose2d.plausibility import is_upside_down
-from mshot.pose2d.retries import PoseLook, pose_in_box
+from mshot.pose2d.retries import PoseLook, pose_in_box_or_grown
 from services.tracking.cpu.proposals import SegmentationProposals, blob_boxes, residual_boxes
 from services.tracking.cpu.split_bodies import merge_split_bodies
 
@@ -156,10 +156,11 @@ class PeopleDetector:
         boxes = np.array([f[0] for f in found]).reshape(-1, 4)
         return bool(len(boxes)) and is_part_of_found(box, boxes, image_hw, self.part_coverage, self.part_height)
 
-    def verify(self, frame_bgr: np.ndarray, box: np.ndarray):
-        """BlazePose in the candidate's crop, looked at again for a small person or one cut off by a side edge
-        (mshot/pose2d/retries.py) -> (tight box, keypoints (25, 3), mask (H, W)) or None."""
-        look = pose_in_box(self.pose, frame_bgr, box, self._person_in, self.min_pose_window_px)
+    def verify(self, frame_bgr: np.ndarray, box: np.ndarray, growth: float = 1.0):
+        """BlazePose in the candidate's crop, looked at again for a small person or one cut off by a side edge,
+        then in the box grown `growth` times (1: not; mshot/pose2d/retries.py) -> (tight box, keypoints (25, 3),
+        mask (H, W)) or None."""
+        look = pose_in_box_or_grown(self.pose, frame_bgr, box, self._person_in, growth, self.min_pose_window_px)
         if not self._person_in(look):
             return None
         keypoints, mask = look.keypoints, look.mask

@@ -30,6 +30,7 @@ import numpy as np
 
 from mshot.artifacts.masks import decode_mask, encode_mask
 from mshot.geometry.boxes import grown
+from mshot.pose2d.retries import GROWN_LOOK
 from mshot.video import iter_frames
 from services.tracking.cpu.association import Observation, Track, nested_share
 from services.tracking.cpu.detector import PRIOR_SCORE, PeopleDetector, paint_out
@@ -47,7 +48,7 @@ class RevisitOptions:
     max_centre_shift: float = 0.35  # distance of the centres, in expected box heights
     min_keypoints_inside: float = 0.8  # share of the confident keypoints inside the grown expected box
     inside_margin: float = 0.15  # the expected box grown by this share of its size on each side
-    retry_growth: float = 1.4  # where BlazePose finds nobody, one more look in the box grown this much (1: none)
+    retry_growth: float = GROWN_LOOK  # where BlazePose finds nobody, the looks again in the box grown so (1: none)
     max_nested_share: float = 0.8  # an expected box this much nested with another track's box is not looked at
 
 
@@ -216,9 +217,7 @@ class _Looker:
         for o in others:
             paint_out(work, painted, o.box, decode_mask(o.mask_rle, *painted.shape))
         self.counts.pose_looks += 1
-        person = self.detector.verify(work, expected)
-        if person is None and self.options.retry_growth > 1:
-            person = self.detector.verify(work, grown(expected, self.options.retry_growth))
+        person = self.detector.verify(work, expected, self.options.retry_growth)
         if person is None:
             return None
         box, keypoints, mask = person
