@@ -8,71 +8,106 @@ import torch
 
 from services.multishot.body_size import (
     ANKLE_ERROR_M,
+    SIZE_ERROR,
     SIZE_PRIOR_SIGMA,
     UP_ERROR_RAD,
     betas_for_scale,
-    camera_heights,
     image_up,
+    lower_ankles,
     relative_scales,
+    shot_covariance,
 )
 from services.multishot.kinematics import SparseSmplJoints
 
 LEFT_ANKLE, RIGHT_ANKLE = 7, 8  # SMPL joints
 
 
-def test_camera_height_is_minus_the_lower_ankles_height_along_up():
-    points = torch.zeros(1, 24, 3)
-    points[0, LEFT_ANKLE] = torch.tensor([0.1, 1.4, 5.0])  # y down: 1.4 m below the camera
-    points[0, RIGHT_ANKLE] = torch.tensor([-0.1, 1.2, 5.0])
-    up = torch.tensor([[0.0, -1.0, 0.0]])
-    assert camera_heights(points, up)[0] == pytest.approx(1.4)
-    tilted = torch.tensor([[0.0, -0.8, 0.6]])  # lower ankle along up: min(-1.12 + 3, -0.96 + 3) = 1.88
-    assert camera_heights(points, tilted)[0] == pytest.approx(-1.88)
+def test_lower_ankle_is_the_ankle_lowest_along_up():
+    points = torch.zeros(2, 24, 3)
+    points[:, LEFT_ANKLE] = torch.tensor([0.1, 1.4, 5.0])  # y down: 1.4 m below the camera
+    points[:, RIGHT_ANKLE] = torch.tensor([-0.1, 1.2, 5.0])
+    up = torch.tensor([[0.0, -1.0, 0.0], [0.0, -0.8, 0.6]])  # tilted: along up -1.12 + 3 = 1.88, -0.96 + 3 = 2.04
+    ankles = lower_ankles(points, up)
+    np.testing.assert_allclose(ankles, [[0.1, 1.4, 5.0], [0.1, 1.4, 5.0]], rtol=1e-6)
+    np.testing.assert_allclose(-(ankles * up.numpy()).sum(-1), [1.4, -1.88], rtol=1e-6)  # the camera's heights
 
 
-def _weight(height: float, distance: float) -> float:
-    """w_pk of the module doc."""
-    return height**2 / ((UP_ERROR_RAD * distance) ** 2 + ANKLE_ERROR_M**2)
+def test_shot_covariance_adds_the_shared_tilt_to_each_observations_own_error():
+    # gradients lever / a: (1, 0, 0) and (3, 0, 4); their products 1, 3, 25
+    covariance = shot_covariance(np.array([2.0, 1.0]), np.array([[2.0, 0.0, 0.0], [3.0, 0.0, 4.0]]))
+    own = np.diag([SIZE_ERROR**2 + ANKLE_ERROR_M**2 / 4, SIZE_ERROR**2 + ANKLE_ERROR_M**2])
+    np.testing.assert_allclose(covariance, own + UP_ERROR_RAD**2 * np.array([[1.0, 3.0], [3.0, 25.0]]))
+
+
+def _rows(height: float, x: float, z: float, count: int = 3) -> np.ndarray:
+    """count lower ankles (camera frame, up (0, -1, 0)) with the camera `height` above them: lever (-z, 0, x)."""
+    return np.tile([x, height, z], (count, 1))
+
+
+def _expected(observations: list[tuple[int, int, float, np.ndarray]], people: int) -> np.ndarray:
+    """The generalised least squares of the module doc by hand-built normal equations: observations (person,
+    shot, camera height a, lever), unknowns (log s_p..., log H_k...)."""
+    shots = sorted({k for _, k, _, _ in observations})
+    normal, right = np.zeros((people + len(shots),) * 2), np.zeros(people + len(shots))
+    normal[:people, :people] = np.eye(people) / SIZE_PRIOR_SIGMA**2
+    for k in shots:
+        mine = [o for o in observations if o[1] == k]
+        design = np.zeros((len(mine), people + len(shots)))
+        for i, (p, _, _, _) in enumerate(mine):
+            design[i, p], design[i, people + shots.index(k)] = 1, -1
+        heights = np.array([o[2] for o in mine])
+        inverse = np.linalg.inv(shot_covariance(heights, np.array([o[3] for o in mine])))
+        normal += design.T @ inverse @ design
+        right += design.T @ inverse @ -np.log(heights)
+    return np.exp(np.linalg.solve(normal, right)[:people])
+
+
+UP = np.array([0.0, -1.0, 0.0])
 
 
 def test_two_people_of_one_shot_get_the_ratio_of_their_camera_heights():
     # One shot; at the fit's sizes person 0 (a child fitted as an adult) measures a camera height of 2.0 m,
-    # person 1 of 1.0 m, both 5 m away. Unknowns x = (log s0, log s1, log H); residuals sqrt(w_p) (log a_p + x_p - h)
-    # and x_p / sigma, solved by hand-built normal equations.
-    heights, distance = np.array([2.0] * 3 + [1.0] * 3), np.full(6, 5.0)
+    # person 1 of 1.0 m, 5 m and 8 m away (levers (-5, 0, 0), (-8, 0, 1)).
+    ankles = np.vstack([_rows(2.0, 0.0, 5.0), _rows(1.0, 1.0, 8.0)])
     person = np.array([0] * 3 + [1] * 3)
-    root = np.sqrt([_weight(2.0, 5.0), _weight(1.0, 5.0)])
-    design = np.array([[root[0], 0, -root[0]], [0, root[1], -root[1]],
-                       [1 / SIZE_PRIOR_SIGMA, 0, 0], [0, 1 / SIZE_PRIOR_SIGMA, 0]])
-    target = np.array([-root[0] * np.log(2.0), -root[1] * np.log(1.0), 0, 0])
-    expected = np.exp(np.linalg.solve(design.T @ design, design.T @ target)[:2])
-    scales = relative_scales(heights, distance, person, np.zeros(6, int), np.ones(6, bool))
+    expected = _expected([(0, 0, 2.0, np.array([-5.0, 0, 0])), (1, 0, 1.0, np.array([-8.0, 0, 1.0]))], 2)
+    scales = relative_scales(ankles, np.tile(UP, (6, 1)), person, np.zeros(6, int), np.ones(6, bool))
     np.testing.assert_allclose(scales, expected, rtol=1e-9)
+    assert scales[0] < scales[1]
 
 
 def test_a_person_shared_by_two_shots_links_their_sizes():
-    # shot 0: persons 0 and 1 (heights 2.0, 1.0); shot 1: persons 1 and 2 (1.2, 1.2), all 4 m away.
-    # x = (log s0, log s1, log s2, log H0, log H1).
-    heights = np.array([2.0] * 3 + [1.0] * 3 + [1.2] * 3 + [1.2] * 3)
+    # shot 0: persons 0 and 1 (camera heights 2.0, 1.0); shot 1: persons 1 and 2 (1.2, 1.2), all 4 m away.
+    ankles = np.vstack([_rows(2.0, 0, 4.0), _rows(1.0, 0, 4.0), _rows(1.2, 0, 4.0), _rows(1.2, 0, 4.0)])
     person = np.array([0] * 3 + [1] * 6 + [2] * 3)
     shot = np.array([0] * 6 + [1] * 6)
-    w = np.sqrt([_weight(a, 4.0) for a in (2.0, 1.0, 1.2, 1.2)])
-    design = np.array([[1, 0, 0, -1, 0], [0, 1, 0, -1, 0], [0, 1, 0, 0, -1], [0, 0, 1, 0, -1]], float) * w[:, None]
-    design = np.vstack([design, np.eye(3, 5) / SIZE_PRIOR_SIGMA])
-    target = np.concatenate([-w * np.log([2.0, 1.0, 1.2, 1.2]), np.zeros(3)])
-    expected = np.exp(np.linalg.solve(design.T @ design, design.T @ target)[:3])
-    scales = relative_scales(heights, np.full(12, 4.0), person, shot, np.ones(12, bool))
+    lever = np.array([-4.0, 0, 0])
+    expected = _expected([(0, 0, 2.0, lever), (1, 0, 1.0, lever), (1, 1, 1.2, lever), (2, 1, 1.2, lever)], 3)
+    scales = relative_scales(ankles, np.tile(UP, (12, 1)), person, shot, np.ones(12, bool))
     np.testing.assert_allclose(scales, expected, rtol=1e-9)
     assert scales[0] < min(scales[1], scales[2])  # person 0 measured the highest camera: the smallest body
 
 
+def test_in_one_shot_only_the_difference_of_the_tilt_gradients_weighs_on_the_ratio():
+    # log H absorbs what the two observations share, so only d = log s0 - log s1 is fixed, by o0 - o1 = log 2,
+    # whose variance is v0 + v1 + UP_ERROR_RAD^2 |g0 - g1|^2 (g = lever / a: (-3, 0, 0) and (-6, 0, 0)).
+    # With the prior (x0^2 + x1^2) / sigma^2 = d^2 / (2 sigma^2): d = -log 2 * w / (w + 1 / (2 sigma^2)).
+    ankles = np.vstack([_rows(2.0, 0, 6.0), _rows(1.0, 0, 6.0)])
+    person, up = np.array([0] * 3 + [1] * 3), np.tile(UP, (6, 1))
+    scales = relative_scales(ankles, up, person, np.zeros(6, int), np.ones(6, bool))
+    weight = 1 / (2 * SIZE_ERROR**2 + ANKLE_ERROR_M**2 * (1 / 4 + 1) + UP_ERROR_RAD**2 * 9.0)
+    difference = -np.log(2.0) * weight / (weight + 1 / (2 * SIZE_PRIOR_SIGMA**2))
+    assert np.log(scales[0] / scales[1]) == pytest.approx(difference, rel=1e-9)
+    assert scales[0] * scales[1] == pytest.approx(1.0)  # the common scale stays the prior's
+
+
 def test_a_lone_person_or_a_floor_seen_edge_on_keeps_its_size():
     person, shot = np.array([0] * 3 + [1] * 3), np.array([0] * 3 + [1] * 3)  # each alone in its shot
-    distance = np.full(6, 5.0)
-    np.testing.assert_allclose(relative_scales(np.full(6, 1.5), distance, person, shot, np.ones(6, bool)), [1, 1])
-    heights = np.array([0.1] * 3 + [1.5] * 3)  # person 0's ankles at the camera's height: no evidence
-    np.testing.assert_allclose(relative_scales(heights, distance, person, np.zeros(6, int), np.ones(6, bool)),
-                               [1, 1])
+    up = np.tile(UP, (6, 1))
+    alone = np.vstack([_rows(1.5, 0, 5.0), _rows(1.5, 0, 5.0)])
+    np.testing.assert_allclose(relative_scales(alone, up, person, shot, np.ones(6, bool)), [1, 1])
+    edge_on = np.vstack([_rows(0.1, 0, 5.0), _rows(1.5, 0, 5.0)])  # person 0's ankles at the camera's height
+    np.testing.assert_allclose(relative_scales(edge_on, up, person, np.zeros(6, int), np.ones(6, bool)), [1, 1])
 
 
 def test_image_up_is_the_vanishing_direction_of_the_peoples_vertical_lines():

@@ -6,15 +6,23 @@ camera's height above each person's lower ankle, along the shot's up, must be on
 current sizes person p measures a_p = H / s_p, where s_p is the factor its size is off by. Per person p and shot k
 (o_pk = median of log a over the rows that are upright at the scene estimate and see both ankles and the neck):
 
-    minimise  sum_pk w_pk (o_pk + log s_p - log H_k)^2 + sum_p (log s_p / SIZE_PRIOR_SIGMA)^2
+    minimise  sum_k r_k^T C_k^-1 r_k + sum_p (log s_p / SIZE_PRIOR_SIGMA)^2,   r_pk = o_pk + log s_p - log H_k
 
-over log s_p (one per person, shared by all its shots: the multishot point) and log H_k, a linear least-squares
-problem. w_pk = 1 / var(o_pk): a tilt error e (radians) of the up moves a point at distance d by e d along up, so
-var(log a) ~ ((UP_ERROR_RAD d)^2 + ANKLE_ERROR_M^2) / a^2 (d: the person's median distance in the shot): far people
-seen from a camera near their feet's height say little, near people seen from above much. A shot with one person
-fixes nothing about that person's size (its H absorbs it); several people of different heights in one shot fix
-their ratios; the prior (the size after the fit's body stage) fixes the common scale, which the video does not
-give (nor, without a known focal length or camera height, could it).
+over log s_p (one per person, shared by all its shots: the multishot point) and log H_k, a linear (generalised)
+least-squares problem. C_k, the covariance of shot k's observations, holds what moves them:
+- per observation, the fitted body's depth against its size (SIZE_ERROR, log: pose and pitch errors place a body
+  of the right size a few per cent too near or far, which a high camera does not shrink) and the fitted ankle's
+  height (ANKLE_ERROR_M / a);
+- shared by the shot, the error of its up (UP_ERROR_RAD per axis): turning up by a small rotation w changes a
+  person's camera height by -w . (up x A) (A: its lower ankle, camera frame), so the shot's people move together,
+  each by its own lever g_pk = (up x A) / a: C_k = diag(SIZE_ERROR^2 + ANKLE_ERROR_M^2 / a^2) + UP_ERROR_RAD^2 G G^T.
+  log H_k absorbs what a shot's people share, so only the differences of their gradients weigh on their ratios:
+  people at one place seen alike share a tilt's effect; a near and a far person of a low camera do not. (Taking
+  the tilt as independent per person, as this module once did, let a high camera's observations count up to 80
+  times more than the others and left gt_video2's child 11 % too large against the man; 5 % now.)
+A shot with one person fixes nothing about that person's size (its H absorbs it); several people of different
+heights in one shot fix their ratios; the prior (the size after the fit's body stage) fixes the common scale,
+which the video does not give (nor, without a known focal length or camera height, could it).
 
 The up is the shots' vertical vanishing direction from the people's ankle-to-neck lines in the image (image_up):
 the fitted torso axes (scene.py) follow BlazePose's sense of tilt and miss a camera's pitch by up to half of it
@@ -29,13 +37,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from services.multishot.scene import lower_ankle_height
+from services.multishot.scene import LEFT_ANKLE as LEFT_ANKLE_SMPL
+from services.multishot.scene import RIGHT_ANKLE as RIGHT_ANKLE_SMPL
 
 NECK, LEFT_ANKLE, RIGHT_ANKLE = 1, 14, 11  # BODY_25
 UP_PRIOR_WEIGHT = 1e-5  # pull of the image-line up to the torso-axis up (scene.py), against sum |n|^2 (module doc)
 SIZE_PRIOR_SIGMA = 0.25  # log scale: the spread of body sizes about the size after the body stage
-UP_ERROR_RAD = 0.05  # typical tilt error of a shot's image_up
+UP_ERROR_RAD = 0.1  # tilt error of a shot's image_up, per axis: its pitch is off by 6.4 degrees rms on the 8 GT shots
+# (roll 1.5); taken for both axes (roll moves a camera height by the lateral offset, pitch by the depth)
 ANKLE_ERROR_M = 0.05  # typical error of a fitted ankle's height
+SIZE_ERROR = 0.05  # log: a fitted body's depth against its size, per person and shot (module doc)
 MIN_CAMERA_HEIGHT_M = 0.3  # camera height above the ankles below which a row says nothing (floor seen edge-on)
 MIN_ROWS = 3  # rows of one person in one shot needed for an observation
 SCALE_LIMITS = (0.6, 1.35)  # of the current size: 1.0-2.3 m for a 1.7 m mean body
@@ -65,38 +76,52 @@ def image_up(keypoints: np.ndarray, focal: np.ndarray, principal: np.ndarray, sh
     return up
 
 
-def camera_heights(points: torch.Tensor, up: torch.Tensor) -> np.ndarray:
-    """points (M, >=24, 3) SMPL joints, camera frame, metres; up (M, 3) unit -> (M,) height of the camera above
-    the row's lower ankle along up, metres (negative when the camera is below it)."""
+def lower_ankles(points: torch.Tensor, up: torch.Tensor) -> np.ndarray:
+    """points (M, >=24, 3) SMPL joints, camera frame, metres; up (M, 3) unit -> (M, 3) the row's lower ankle along
+    up (the camera stands -ankle . up above it), metres, camera frame."""
     with torch.no_grad():
-        return (-lower_ankle_height(points, up, torch.zeros(len(points), dtype=points.dtype))).cpu().numpy()
+        ankles = points[:, [LEFT_ANKLE_SMPL, RIGHT_ANKLE_SMPL]]
+        lower = (ankles * up[:, None]).sum(-1).argmin(1)
+        return ankles[torch.arange(len(points)), lower].cpu().numpy().astype(np.float64)
 
 
-def relative_scales(camera_height: np.ndarray, distance: np.ndarray, person: np.ndarray, shot: np.ndarray,
+def shot_covariance(height: np.ndarray, lever: np.ndarray) -> np.ndarray:
+    """One shot's observations: height (n,) camera heights a_pk, metres; lever (n, 3) up x A_pk, metres -> (n, n)
+    covariance of their log a_pk (module doc)."""
+    gradient = lever / height[:, None]
+    return np.diag(SIZE_ERROR**2 + ANKLE_ERROR_M**2 / height**2) + UP_ERROR_RAD**2 * gradient @ gradient.T
+
+
+def relative_scales(ankle: np.ndarray, up: np.ndarray, person: np.ndarray, shot: np.ndarray,
                     usable: np.ndarray) -> np.ndarray:
-    """camera_height (M,) metres (camera_heights), distance (M,) metres from the camera, person (M,) index
-    0..P-1, shot (M,) index, usable (M,) bool -> (P,) factors by which each person's size is off (module doc),
-    clipped to SCALE_LIMITS; 1 without evidence."""
+    """ankle (M, 3) each row's lower ankle (lower_ankles), camera frame, metres; up (M, 3) unit, its shot's up;
+    person (M,) index 0..P-1, shot (M,) index, usable (M,) bool -> (P,) factors by which each person's size is off
+    (module doc), clipped to SCALE_LIMITS; 1 without evidence."""
     count = int(person.max()) + 1 if len(person) else 0
-    use = usable & (camera_height > MIN_CAMERA_HEIGHT_M)
-    observations = []  # (person, shot, o_pk, w_pk)
+    height, lever = -(ankle * up).sum(-1), np.cross(up, ankle)
+    use = usable & (height > MIN_CAMERA_HEIGHT_M)
+    observations = []  # (person, shot, median camera height, median lever)
     for p, k in sorted({(int(p), int(k)) for p, k in zip(person[use], shot[use], strict=True)}):
         mine = use & (person == p) & (shot == k)
         if mine.sum() >= MIN_ROWS:
-            height, away = np.median(camera_height[mine]), np.median(distance[mine])
-            variance = ((UP_ERROR_RAD * away) ** 2 + ANKLE_ERROR_M**2) / height**2
-            observations.append((p, k, float(np.log(height)), 1.0 / variance))
+            observations.append((p, k, np.median(height[mine]), np.median(lever[mine], axis=0)))
     if not observations:
         return np.ones(count)
     shots = sorted({k for _, k, _, _ in observations})
-    column = {k: count + i for i, k in enumerate(shots)}
-    design = np.zeros((len(observations) + count, count + len(shots)))
-    target = np.zeros(len(observations) + count)
-    for i, (p, k, value, weight) in enumerate(observations):
-        root = np.sqrt(weight)
-        design[i, p], design[i, column[k]], target[i] = root, -root, -root * value
-    design[len(observations):, :count] = np.eye(count) / SIZE_PRIOR_SIGMA
-    solution = np.linalg.lstsq(design, target, rcond=None)[0]
+    blocks, targets = [], []
+    for column, k in enumerate(shots):
+        mine = [o for o in observations if o[1] == k]
+        design = np.zeros((len(mine), count + len(shots)))
+        for i, (p, _, _, _) in enumerate(mine):
+            design[i, p], design[i, count + column] = 1.0, -1.0
+        heights = np.array([o[2] for o in mine])
+        whiten = np.linalg.inv(np.linalg.cholesky(shot_covariance(heights, np.array([o[3] for o in mine]))))
+        blocks.append(whiten @ design)
+        targets.append(whiten @ -np.log(heights))
+    prior = np.zeros((count, count + len(shots)))
+    prior[:, :count] = np.eye(count) / SIZE_PRIOR_SIGMA
+    solution = np.linalg.lstsq(np.vstack([*blocks, prior]), np.concatenate([*targets, np.zeros(count)]),
+                               rcond=None)[0]
     return np.clip(np.exp(solution[:count]), *SCALE_LIMITS)
 
 
@@ -125,10 +150,8 @@ def rescale_people(problem, scene) -> dict:
                        usable, scene.up)
     up = torch.as_tensor(shot_up[scene.shot], dtype=torch.float32, device=problem.device)
     with torch.no_grad():
-        points = problem.body()["points"]
-        heights = camera_heights(points, up)
-        distance = points[:, :24].mean(1).norm(dim=-1).cpu().numpy()
-    scales = relative_scales(heights, distance, problem.person_index, scene.shot, usable)
+        ankles = lower_ankles(problem.body()["points"], up)
+    scales = relative_scales(ankles, shot_up[scene.shot], problem.person_index, scene.shot, usable)
     betas = problem.params["betas"].detach()
     factor = torch.as_tensor(scales, dtype=betas.dtype, device=betas.device)
     problem.set_person_betas(betas_for_scale(problem.model, betas, factor),
