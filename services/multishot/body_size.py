@@ -37,8 +37,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from services.multishot.scene import LEFT_ANKLE as LEFT_ANKLE_SMPL
-from services.multishot.scene import RIGHT_ANKLE as RIGHT_ANKLE_SMPL
+from services.multishot.scene import lower_ankle
 
 NECK, LEFT_ANKLE, RIGHT_ANKLE = 1, 14, 11  # BODY_25
 UP_PRIOR_WEIGHT = 1e-5  # pull of the image-line up to the torso-axis up (scene.py), against sum |n|^2 (module doc)
@@ -80,9 +79,7 @@ def lower_ankles(points: torch.Tensor, up: torch.Tensor) -> np.ndarray:
     """points (M, >=24, 3) SMPL joints, camera frame, metres; up (M, 3) unit -> (M, 3) the row's lower ankle along
     up (the camera stands -ankle . up above it), metres, camera frame."""
     with torch.no_grad():
-        ankles = points[:, [LEFT_ANKLE_SMPL, RIGHT_ANKLE_SMPL]]
-        lower = (ankles * up[:, None]).sum(-1).argmin(1)
-        return ankles[torch.arange(len(points)), lower].cpu().numpy().astype(np.float64)
+        return lower_ankle(points, up).cpu().numpy().astype(np.float64)
 
 
 def shot_covariance(height: np.ndarray, lever: np.ndarray) -> np.ndarray:
