@@ -11,6 +11,7 @@ from pathlib import Path
 
 from mshot.config import OrchestratorConfig
 from mshot.errors import DataLoss, InvalidInput, NotFound, ResourceExhausted
+from mshot.geometry.camera import check_given_focal
 from mshot.logs import job_context
 from mshot.rpc.convert import ref_from_proto, ref_to_proto
 from mshot.scratch import claim_scratch
@@ -18,7 +19,7 @@ from mshot.store import ArtifactRef, ArtifactStore
 from mshot.store.base import CHUNK, check_upload, spool_chunks
 from mshot.store.presign import upload_headers
 from mshot.v1 import common_pb2, pipeline_pb2, pipeline_pb2_grpc
-from mshot.video import probe_video, record_probe, recorded_probe
+from mshot.video import VideoInfo, probe_video, record_probe, recorded_probe
 from orchestrator.jobs import JobBook, is_terminal
 from orchestrator.runner import JobRunner
 from services.options import check_job_options
@@ -58,9 +59,11 @@ class PipelineService(pipeline_pb2_grpc.PipelineServicer):
         self.scratch = claim_scratch(scratch, "mshot-orchestrator")  # a killed orchestrator's folder is removed
 
     # -- videos --------------------------------------------------------------------------------------
-    def _probe_and_record(self, path: Path, sha256: str) -> None:
+    def _probe_and_record(self, path: Path, sha256: str) -> VideoInfo:
         """Check the file decodes as a video with frames (InvalidInput otherwise) and remember the answer."""
-        record_probe(self.store, sha256, probe_video(path))
+        info = probe_video(path)
+        record_probe(self.store, sha256, info)
+        return info
 
     def UploadVideo(self, request_iterator, context) -> common_pb2.ArtifactRef:
         first = next(request_iterator, None)
@@ -105,14 +108,16 @@ class PipelineService(pipeline_pb2_grpc.PipelineServicer):
         return pipeline_pb2.CreateUploadUrlResponse(
             url=url, video=ref_to_proto(ref), expires_unix=time.time() + UPLOAD_URL_EXPIRY_S, headers=headers)
 
-    def _check_video(self, ref: ArtifactRef) -> None:
-        if recorded_probe(self.store, ref) is not None:
-            return
+    def _check_video(self, ref: ArtifactRef) -> VideoInfo:
+        """The stored video's probe (probed and recorded now if it never was)."""
+        info = recorded_probe(self.store, ref)
+        if info is not None:
+            return info
         if not self.store.exists(ref):
             raise NotFound(f"video {ref.key} is not in the store; upload it first")
         with tempfile.TemporaryDirectory(dir=self.scratch) as tmp:
             path = self.store.get_file(ref, Path(tmp) / "video")
-            self._probe_and_record(path, ref.sha256)
+            return self._probe_and_record(path, ref.sha256)
 
     # -- jobs ----------------------------------------------------------------------------------------
     def SubmitJob(self, request, context) -> pipeline_pb2.Job:
@@ -120,7 +125,8 @@ class PipelineService(pipeline_pb2_grpc.PipelineServicer):
         check_job_options(request.options)
         if len(request.request_id) > MAX_REQUEST_ID:
             raise InvalidInput(f"request_id has {len(request.request_id)} characters, at most {MAX_REQUEST_ID}")
-        self._check_video(video)
+        info = self._check_video(video)
+        check_given_focal(request.options.tracking.focal_px, "options.tracking.focal_px", info.height, info.width)
         self.runner.check_room()
         job, created = self.book.create(request.request_id, request.video, request.options)
         rerun = not created and self.book.new_attempt(job.job_id)  # a FAILED or CANCELLED job runs again

@@ -12,8 +12,10 @@ import math
 
 from mshot.choices import DATASET_FORMATS, KEYPOINTS_BACKENDS, TRACKING_BACKENDS
 from mshot.errors import InvalidInput
+from mshot.geometry.camera import check_given_focal
 from mshot.rpc.convert import DEVICES, optional_ref
 from mshot.v1 import dataset_pb2, keypoints_pb2, multishot_pb2, pipeline_pb2, tracking_pb2
+from mshot.video import VideoInfo
 
 MAX_PEOPLE = 1000
 MAX_ITERS = 100_000
@@ -39,11 +41,14 @@ def _device(value: int, field: str) -> None:
                            + ", ".join(f"{number} ({name})" for number, name in DEVICES.items()))
 
 
-def check_tracking(options: tracking_pb2.TrackingOptions, field: str = "options") -> None:
+def check_tracking(options: tracking_pb2.TrackingOptions, field: str = "options",
+                   video: VideoInfo | None = None) -> None:
+    """`video`: the video's probe where known, against whose size a given focal_px is checked too."""
     _choice(options.backend, TRACKING_BACKENDS, f"{field}.backend")
     _device(options.device, f"{field}.device")
     _in_range(options.max_people, 0, MAX_PEOPLE, f"{field}.max_people", "0 = no limit")
     optional_ref(options.phalp_results, f"{field}.phalp_results")
+    check_given_focal(options.focal_px, f"{field}.focal_px", *((video.height, video.width) if video else ()))
 
 
 def check_keypoints(options: keypoints_pb2.KeypointsOptions, field: str = "options") -> None:
@@ -72,7 +77,8 @@ def check_dataset(options: dataset_pb2.DatasetOptions, field: str = "options") -
 
 
 def check_job_options(options: pipeline_pb2.JobOptions) -> None:
-    """Every stage's options of a job, with the same checks the stages make."""
+    """Every stage's options of a job, with the same checks the stages make; those that need the video's size
+    (check_given_focal) once the video is probed."""
     check_tracking(options.tracking, "options.tracking")
     check_keypoints(options.keypoints, "options.keypoints")
     check_multishot(options.multishot, "options.multishot")

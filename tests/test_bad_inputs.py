@@ -206,6 +206,19 @@ def _fit_text_file(w):
     return _cli(["fit", str(path), "--body-model", str(model), "--out", str(w.tmp / "fit.npz")])
 
 
+def _run_with_focal(w):
+    """`mshot run` on a trackable 160x120 video with a focal length for 16 mm frames: refused before it starts."""
+    path = w.tmp / "noise.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (160, 120))
+    for i in range(6):
+        writer.write(np.random.default_rng(i).integers(0, 255, (120, 160, 3), dtype=np.uint8))
+    writer.release()
+    out = w.tmp / "run-out"
+    result = _cli(["run", str(path), "--out", str(out), "--store", str(w.tmp / "run-store"), "--focal-px", "5"])
+    assert not out.exists()  # nothing started, nothing written
+    return result
+
+
 BYTEARRAY_3GB = (b"\x80\x04\x8c\x08builtins\x94\x8c\tbytearray\x94\x93\x94\x8a\x05"
                  + (3_000_000_000).to_bytes(5, "little") + b"\x85\x94R\x94.")
 DEEP = '{"people": ' + "[" * 100_000 + "]" * 100_000 + "}"
@@ -219,6 +232,13 @@ CASES = [
          lambda w: w.submit(tracking=T(device=99))),
     Case("SubmitJob", "tracking max_people -1", "INVALID_ARGUMENT", "options.tracking.max_people=-1 is out of range",
          lambda w: w.submit(tracking=T(max_people=-1))),
+    Case("SubmitJob", "tracking focal_px NaN", "INVALID_ARGUMENT",
+         "options.tracking.focal_px=nan is not a focal length", lambda w: w.submit(tracking=T(focal_px=math.nan))),
+    Case("SubmitJob", "tracking focal_px -600", "INVALID_ARGUMENT",
+         "options.tracking.focal_px=-600.0 is not a focal length", lambda w: w.submit(tracking=T(focal_px=-600))),
+    Case("SubmitJob", "tracking focal_px 1e6 for 64x48 frames (over 100 x max(H, W))", "INVALID_ARGUMENT",
+         "options.tracking.focal_px=1e+06 px is out of range for 64x48 frames: expected 6.4 to 6400 px",
+         lambda w: w.submit(tracking=T(focal_px=1e6))),
     Case("SubmitJob", "tracking phalp_results with a malformed sha256", "INVALID_ARGUMENT",
          "'options.tracking.phalp_results'", lambda w: w.submit(tracking=T(phalp_results=BAD_HEX))),
     Case("SubmitJob", "keypoints backend 'gif'", "INVALID_ARGUMENT", "options.keypoints.backend='gif' is not known",
@@ -312,6 +332,10 @@ CASES = [
     Case("Track", "backend 'nope'", "INVALID_ARGUMENT", "options.backend='nope' is not known",
          lambda w: _track(w, backend="nope")),
     Case("Track", "device 99", "INVALID_ARGUMENT", "options.device=99 is not a device", lambda w: _track(w, device=99)),
+    Case("Track", "focal_px inf", "INVALID_ARGUMENT", "options.focal_px=inf is not a focal length",
+         lambda w: _track(w, focal_px=math.inf)),
+    Case("Track", "focal_px 5 for 64x48 frames (under 0.1 x max(H, W))", "INVALID_ARGUMENT",
+         "options.focal_px=5 px is out of range for 64x48 frames", lambda w: _track(w, focal_px=5)),
     Case("Detect", "backend 'x'", "INVALID_ARGUMENT", "options.backend='x' is not known",
          lambda w: _detect(w, backend="x")),
     Case("Fit", "max_iters -1", "INVALID_ARGUMENT", "options.max_iters=-1 is out of range",
@@ -333,6 +357,10 @@ CASES = [
          lambda w: _import_phalp(w, BYTEARRAY_3GB)),
     Case("mshot import phalp", "a text file", "exit 2", "is not a pickle", lambda w: _import_phalp(w, b"hello\n")),
     Case("mshot fit", "a text file as tracklets", "exit 2", "is not an npz archive", _fit_text_file),
+    Case("mshot run", "--focal-px 5 for 160x120 frames", "exit 2",
+         "--focal-px=5 px is out of range for 160x120 frames: expected 16 to 16000 px", _run_with_focal),
+    Case("mshot submit", "--focal-px nan", "exit 2", "--focal-px=nan is not a focal length",
+         lambda w: _cli(["submit", str(w.video_path), "--addr", w.addr, "--focal-px", "nan"])),
 ]
 
 

@@ -55,6 +55,7 @@ def test_a_failed_stage_leaves_the_finished_stages_results_named_in_the_summary(
     summary = (out / "summary.txt").read_text()
     assert "stopped at the dataset stage: INVALID_ARGUMENT: the dataset stage broke on purpose" in summary
     assert "artifacts/fits.npz" in summary and "overlay.mp4" in summary and "person 0:" in summary
+    assert "camera: focal length 300 px (source not recorded); every depth" in summary  # a file without focal_source
     overlay = cv2.VideoCapture(str(out / "overlay.mp4"))
     assert overlay.get(cv2.CAP_PROP_FRAME_COUNT) == cv2.VideoCapture(str(scene_stages["video"])).get(
         cv2.CAP_PROP_FRAME_COUNT)

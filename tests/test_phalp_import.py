@@ -151,3 +151,38 @@ def test_cli_imports_and_reports_the_layout(tmp_path, capsys):
     assert main(["import", "phalp", str(path), "--fps", "10", "--out", str(out)]) == 0
     assert "layout master, 2 people, 18 rows, 10 frames, 2 shots, masks: phalp" in capsys.readouterr().out
     assert main(["import", "phalp", str(path), "--out", str(out)]) == 2  # no video, no fps
+
+
+def test_focal_at_a_given_value_scales_depth_and_keeps_the_translation_point_on_its_pixel():
+    from services.tracking.phalp.camera import transl_at_focal
+
+    # PHALP's camera on 640 x 480 frames: 5000 * 640 / 256 = 12500 px; a lens of 625 px sees the person at
+    # 0.05 times the depth, same x and y: u = 12500 * 0.5 / 50 + 320 = 625 * 0.5 / 2.5 + 320 = 445 px,
+    # v = 625 * -0.25 / 2.5 + 240 = 177.5 px
+    moved = transl_at_focal(np.array([[0.5, -0.25, 50.0]]), 12500.0, 625.0)
+    np.testing.assert_allclose(moved, [[0.5, -0.25, 2.5]])
+    principal = np.array([320.0, 240.0])
+    np.testing.assert_allclose(project(moved[:, None], 625.0, principal)[0, 0], [445.0, 177.5])
+    np.testing.assert_allclose(project(np.array([[[0.5, -0.25, 50.0]]]), 12500.0, principal)[0, 0], [445.0, 177.5])
+
+
+def test_import_with_a_given_focal_writes_it_and_keeps_people_where_phalp_sees_them(tmp_path, capsys):
+    path, people = _write(tmp_path, "master")  # 480 x 360: PHALP's focal 5000 * 480 / 256 = 9375 px
+    plain = read_phalp_results(path, fps=10).tracklets
+    result = read_phalp_results(path, fps=10, focal_px=600.0)
+    t = result.tracklets
+    assert np.allclose(t["focal_px"], 600.0) and str(t["focal_source"]) == "given"
+    assert str(plain["focal_source"]) == "phalp" and np.allclose(plain["focal_px"], 9375.0)
+    np.testing.assert_allclose(t["transl"][:, :2], plain["transl"][:, :2])
+    np.testing.assert_allclose(t["transl"][:, 2], plain["transl"][:, 2] * 600.0 / 9375.0, rtol=1e-6)
+    assert any("scaled by 0.064" in note for note in result.notes)
+    for row, (tid, frame) in enumerate(zip(t["person_id"], t["frame_index"], strict=True)):
+        person = people[(int(tid), int(frame))]
+        expected = person["2d_joints"].reshape(-1, 2) * 480 - [0, 60]
+        pixels = project(person["3d_joints"] + t["transl"][row], 600.0, t["principal_px"][row])
+        np.testing.assert_allclose(pixels[44], expected[44], atol=1e-2)  # PHALP's appended zero joint: t itself
+    with pytest.raises(InvalidInput, match=r"focal_px=20 px is out of range for 480x360 frames: expected 48 to"):
+        read_phalp_results(path, fps=10, focal_px=20.0)
+    out = tmp_path / "given.npz"
+    assert main(["import", "phalp", str(path), "--out", str(out), "--fps", "10", "--focal-px", "600"]) == 0
+    assert "scaled by 0.064" in capsys.readouterr().out and np.allclose(load_tracklets(out)["focal_px"], 600.0)

@@ -14,9 +14,12 @@ TRACKLETS = Schema("mshot.tracklets/1", "tracklets", {
     "mask_source": s(), "person_id": i("M"), "frame_index": i("M"), "time_s": f("M", dtype="float64"),
     "shot_id": i("M"), "observed": b("M"), "bbox_xyxy": f("M", 4), "det_conf": f("M"), "mask_rle": s("M"),
     "global_orient": f("M", 3), "body_pose": f("M", 69), "betas": f("M", 10), "transl": f("M", 3),
-    "focal_px": f("M"), "principal_px": f("M", 2),
-})
+    "focal_px": f("M"), "principal_px": f("M", 2), "focal_source": s(),
+}, optional=("focal_source",))
 MASK_SOURCES = ("phalp", "segmentation", "box", "none")
+# Where focal_px comes from: the user (TrackingOptions.focal_px), assumed max(H, W) (the CPU tracker without one),
+# PHALP's own camera (5000 * max(H, W) / 256, services/tracking/phalp/camera.py). Absent in older files.
+FOCAL_SOURCES = ("given", "assumed", "phalp")
 
 
 def check_rows(data: dict, path: str | Path, what: str = "tracklets") -> None:
@@ -45,6 +48,9 @@ def load_tracklets(path: str | Path) -> dict[str, np.ndarray]:
     if len(data["frame_shot_id"]) != int(data["num_frames"]):
         raise InvalidInput(f"tracklets file {path}: frame_shot_id has {len(data['frame_shot_id'])} entries, "
                            f"num_frames is {int(data['num_frames'])}")
+    if "focal_source" in data and str(data["focal_source"]) not in FOCAL_SOURCES:
+        raise InvalidInput(f"tracklets file {path}: focal_source '{data['focal_source']}' is not one of "
+                           f"{FOCAL_SOURCES}")
     check_rows(data, path)
     return data
 
@@ -59,3 +65,14 @@ def tracklet_counts(tracklets: dict) -> dict[str, int]:
     shots = int(np.max(tracklets["frame_shot_id"])) + 1 if len(tracklets["frame_shot_id"]) else 0
     return {"people": int(len(np.unique(tracklets["person_id"]))), "rows": int(len(tracklets["person_id"])),
             "shots": shots}
+
+
+def focal_note(tracklets: dict) -> dict:
+    """Which focal length the rows' cameras have and where it comes from (FOCAL_SOURCES, `not recorded` in older
+    files): {"focal_px": distinct values (px), "focal_source": ..., "text": one line for summaries}."""
+    values = sorted({round(float(v), 1) for v in np.asarray(tracklets["focal_px"]).reshape(-1)})
+    source = str(tracklets["focal_source"]) if "focal_source" in tracklets else "not recorded"
+    meaning = {"given": "given", "assumed": "assumed: max(H, W), none given",
+               "phalp": "PHALP's camera, 5000 * max(H, W) / 256"}.get(source, "source not recorded")
+    shown = ", ".join(f"{v:g}" for v in values) if values else "none (no rows)"
+    return {"focal_px": values, "focal_source": source, "text": f"focal length {shown} px ({meaning})"}

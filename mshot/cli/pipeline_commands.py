@@ -67,12 +67,15 @@ def _add_job_options(parser: argparse.ArgumentParser, choices: Mapping[str, tupl
                         help="dataset export format (repeatable; default all)")
     parser.add_argument("--target-frames", type=int, default=0, help="frames per person in the dataset (0: default)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--focal-px", type=float, default=0.0,
+                        help="the video's focal length in pixels of its frames, if known (calibration, lens, "
+                             "metadata); default: max(H, W) is assumed. Depths and sizes follow it")
 
 
 def job_options(args: argparse.Namespace) -> pipeline_pb2.JobOptions:
     device = device_enum(args.device)
     return pipeline_pb2.JobOptions(
-        tracking=tracking_pb2.TrackingOptions(backend=args.tracking_backend, device=device),
+        tracking=tracking_pb2.TrackingOptions(backend=args.tracking_backend, device=device, focal_px=args.focal_px),
         keypoints=keypoints_pb2.KeypointsOptions(backend=args.keypoints_backend, device=device),
         multishot=multishot_pb2.MultishotOptions(device=device, seed=args.seed),
         dataset=dataset_pb2.DatasetOptions(formats=args.formats, target_frames=args.target_frames),
@@ -88,10 +91,12 @@ def run_command(args: argparse.Namespace) -> int:
     from mshot.cli.local_cluster import LocalCluster
     from mshot.cli.run_overlay import RunOverlay
     from mshot.cli.summary import write_summary
+    from mshot.geometry.camera import check_given_focal
     from mshot.video import probe_video, require_trackable
 
-    info = probe_video(args.video)  # a bad video fails here, before anything starts
+    info = probe_video(args.video)  # a bad video or focal length fails here, before anything starts
     require_trackable(args.video, info)
+    check_given_focal(args.focal_px, "--focal-px", info.height, info.width)
     body_model = _body_model(args)
     openpose = _openpose_source(args.openpose_json)
     store_location = args.store or env_str("MSHOT_STORE", ".mshot/store")
@@ -166,7 +171,9 @@ def _print_job(job: pipeline_pb2.Job) -> None:
 
 def submit_command(args: argparse.Namespace) -> int:
     from mshot.cli.client import pipeline_stub, rpc, upload_video, watch
+    from mshot.geometry.camera import check_given_focal
 
+    check_given_focal(args.focal_px, "--focal-px")  # against the video's size: by the orchestrator
     stub = pipeline_stub(orchestrator_address(args.addr))
     video = upload_video(stub, args.video)
     job = rpc("submitting the job", stub.SubmitJob, pipeline_pb2.SubmitJobRequest(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mshot.artifacts.tracklets import focal_note
 from mshot.npzio import load_npz
 
 
@@ -50,6 +51,7 @@ def write_summary(out: Path, job: dict, paths: dict[str, Path], body_model: Path
                             "shots": int(tracklets["frame_shot_id"].max()) + 1 if tracklets["num_frames"] else 0,
                             "image_size_hw": [int(v) for v in tracklets["image_size"]],
                             "tracker": str(tracklets["source"]), "mask_source": str(tracklets["mask_source"])}
+        summary["camera"] = focal_note(tracklets)
     from mshot.body.generate import is_generated
     from mshot.body.smpl_file import load_smpl_arrays
 
@@ -67,6 +69,7 @@ def write_summary(out: Path, job: dict, paths: dict[str, Path], body_model: Path
         v = summary["video"]
         lines.append(f"video: {v['frames']} frames at {v['fps']:.1f} fps, {v['shots']} shot(s); "
                      f"tracker {v['tracker']}, masks: {v['mask_source']}")
+        lines.append(f"camera: {summary['camera']['text']}; every depth, position and size of the fits assumes it")
     note = (" - a GENERATED stand-in, not SMPL: shapes and meshes are not real bodies; pass a licensed SMPL file "
             "for real results") if generated else ""
     lines.append(f"body model: {body_model}{note}")

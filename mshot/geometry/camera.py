@@ -11,7 +11,11 @@ agree everywhere; a point closer than 1 cm (or behind the camera) is not meaning
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from mshot.errors import InvalidInput
 
 MIN_DEPTH_M = 1e-2  # metres: the depth `project` divides by at least (both numpy and torch)
 
@@ -28,6 +32,28 @@ def default_focal_px(height: int, width: int) -> float:
     """The focal length (px) assumed for a video without one: the image's larger side, a typical video camera
     (a 53-degree field of view across that side)."""
     return 1.0 * max(height, width)
+
+
+# A focal length a user gives (TrackingOptions.focal_px), in multiples of max(H, W): 0.1x is a 157-degree field of
+# view across the larger side, 100x 0.6 degrees. Outside that it is a wrong unit (millimetres, a 35 mm-equivalent
+# figure) or a typo, not a lens. PHALP's own camera (19.5x, services/tracking/phalp/camera.py) lies inside.
+GIVEN_FOCAL_RANGE = (0.1, 100.0)
+
+
+def check_given_focal(focal_px: float, field: str, height: int | None = None, width: int | None = None) -> None:
+    """InvalidInput naming `field` unless `focal_px` is 0 (not given) or a finite focal length > 0 px; with the
+    image size (px) also unless it lies within GIVEN_FOCAL_RANGE x max(H, W)."""
+    if focal_px == 0:
+        return
+    if not (math.isfinite(focal_px) and focal_px > 0):
+        raise InvalidInput(f"{field}={focal_px} is not a focal length: expected a finite number of pixels > 0 "
+                           "(0 = not given: max(H, W) is assumed)")
+    if height is not None and width is not None:
+        low, high = (k * default_focal_px(height, width) for k in GIVEN_FOCAL_RANGE)
+        if not low <= focal_px <= high:
+            raise InvalidInput(f"{field}={focal_px:g} px is out of range for {width}x{height} frames: expected "
+                               f"{low:g} to {high:g} px ({GIVEN_FOCAL_RANGE[0]:g} to {GIVEN_FOCAL_RANGE[1]:g} x "
+                               "max(H, W)); a focal length in millimetres must be converted to pixels first")
 
 
 def intrinsics_matrix(focal_px: float, principal_px: tuple[float, float] | np.ndarray) -> np.ndarray:

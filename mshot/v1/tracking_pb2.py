@@ -15,7 +15,7 @@ _sym_db = _symbol_database.Default()
 from mshot.v1 import common_pb2 as mshot_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17mshot/v1/tracking.proto\x12\x08mshot.v1\x1a\x15mshot/v1/common.proto\"\x86\x01\n\x0fTrackingOptions\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12 \n\x06\x64\x65vice\x18\x02 \x01(\x0e\x32\x10.mshot.v1.Device\x12\x12\n\nmax_people\x18\x03 \x01(\x05\x12,\n\rphalp_results\x18\x04 \x01(\x0b\x32\x15.mshot.v1.ArtifactRef\"p\n\x0cTrackRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12$\n\x05video\x18\x02 \x01(\x0b\x32\x15.mshot.v1.ArtifactRef\x12*\n\x07options\x18\x03 \x01(\x0b\x32\x19.mshot.v1.TrackingOptions2C\n\x08Tracking\x12\x37\n\x05Track\x12\x16.mshot.v1.TrackRequest\x1a\x14.mshot.v1.StageEvent0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17mshot/v1/tracking.proto\x12\x08mshot.v1\x1a\x15mshot/v1/common.proto\"\x98\x01\n\x0fTrackingOptions\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12 \n\x06\x64\x65vice\x18\x02 \x01(\x0e\x32\x10.mshot.v1.Device\x12\x12\n\nmax_people\x18\x03 \x01(\x05\x12,\n\rphalp_results\x18\x04 \x01(\x0b\x32\x15.mshot.v1.ArtifactRef\x12\x10\n\x08\x66ocal_px\x18\x05 \x01(\x01\"p\n\x0cTrackRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12$\n\x05video\x18\x02 \x01(\x0b\x32\x15.mshot.v1.ArtifactRef\x12*\n\x07options\x18\x03 \x01(\x0b\x32\x19.mshot.v1.TrackingOptions2C\n\x08Tracking\x12\x37\n\x05Track\x12\x16.mshot.v1.TrackRequest\x1a\x14.mshot.v1.StageEvent0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -23,9 +23,9 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mshot.v1.tracking_pb2', _gl
 if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   _globals['_TRACKINGOPTIONS']._serialized_start=61
-  _globals['_TRACKINGOPTIONS']._serialized_end=195
-  _globals['_TRACKREQUEST']._serialized_start=197
-  _globals['_TRACKREQUEST']._serialized_end=309
-  _globals['_TRACKING']._serialized_start=311
-  _globals['_TRACKING']._serialized_end=378
+  _globals['_TRACKINGOPTIONS']._serialized_end=213
+  _globals['_TRACKREQUEST']._serialized_start=215
+  _globals['_TRACKREQUEST']._serialized_end=327
+  _globals['_TRACKING']._serialized_start=329
+  _globals['_TRACKING']._serialized_end=396
 # @@protoc_insertion_point(module_scope)

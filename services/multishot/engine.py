@@ -10,7 +10,7 @@ import numpy as np
 
 from mshot.artifacts.fits import save_fits
 from mshot.artifacts.keypoints import check_aligned, load_keypoints
-from mshot.artifacts.tracklets import load_tracklets
+from mshot.artifacts.tracklets import focal_note, load_tracklets
 from mshot.config import env_device, env_str
 from mshot.engine_run import EngineRun
 from mshot.errors import FailedPrecondition, InvalidInput
@@ -90,5 +90,6 @@ class MultishotEngine:
                    "median_reproj_px": float(np.median(result.reproj_px[valid])) if valid.any() else None,
                    "pose_prior": "gmm" if self.pose_prior is not None else "diagonal gaussian (fallback)",
                    "landmarks": result.stats["landmarks"]["used"],
+                   "camera": focal_note(tracklets)["text"],
                    "generated_body_model": self.generated}
         return EngineRun({"fits": out}, summary)

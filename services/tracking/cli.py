@@ -1,4 +1,4 @@
-"""`mshot import phalp RESULTS.pkl [--video V] [--fps F] --out TRACKLETS.npz`."""
+"""`mshot import phalp RESULTS.pkl [--video V] [--fps F] [--focal-px F] --out TRACKLETS.npz`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ def add_import_commands(import_subparsers) -> None:
                          help="the video PHALP ran on: checks frame count and size, gives fps, and computes masks "
                               "for layouts that stored none")
     command.add_argument("--fps", type=float, default=None, help="frame rate (needed without --video)")
+    command.add_argument("--focal-px", type=float, default=0.0,
+                         help="the video's focal length in pixels, if known: written instead of PHALP's camera "
+                              "(5000 * max(H, W) / 256), depths scaled to it, image positions kept")
     command.set_defaults(func=import_phalp_command)
 
 
@@ -25,7 +28,7 @@ def import_phalp_command(args: argparse.Namespace) -> int:
 
     if args.fps is not None and not (0 < args.fps <= 1000):
         raise InvalidInput(f"--fps {args.fps}: expected a frame rate in (0, 1000]")
-    result = import_phalp(args.results, args.out, args.video, args.fps)
+    result = import_phalp(args.results, args.out, args.video, args.fps, focal_px=args.focal_px)
     tracklets = result.tracklets
     counts = tracklet_counts(tracklets)
     print(f"wrote {args.out}: layout {result.layout.name}, {counts['people']} people, {counts['rows']} rows, "

@@ -3,7 +3,8 @@
 Backends: `phalp` (services/tracking/phalp: PHALP from git, the GPU image) and `cpu` (services/tracking/cpu,
 offline, any machine). `auto` is phalp when the `phalp` package is importable, else cpu; asking for `phalp`
 where it is not installed fails with FAILED_PRECONDITION. An input `phalp_results` (a PHALP results pickle)
-is imported instead of tracking (services/tracking/phalp/importer.py), checked against the video.
+is imported instead of tracking (services/tracking/phalp/importer.py), checked against the video. A focal
+length the user gives (`focal_px`, checked against the video's size) replaces the assumed one on every path.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from mshot.choices import TRACKING_BACKENDS
 from mshot.config import env_bool, env_choice, env_device, env_str
 from mshot.engine_run import EngineRun, ModelPool
 from mshot.errors import FailedPrecondition, InvalidInput
+from mshot.geometry.camera import check_given_focal
 from mshot.progress import Progress, scaled
-from mshot.video import VideoInfo
+from mshot.video import VideoInfo, probe_video
 
 BACKENDS = TRACKING_BACKENDS
 
@@ -49,6 +51,7 @@ class TrackingOptions:
     backend: str = "auto"
     device: str = "auto"
     max_people: int = 0
+    focal_px: float = 0.0  # px of the video's frames, given by the user; 0 = not given (max(H, W) / PHALP's own)
     video_info: VideoInfo | None = None  # the job's probe of the video (None: the backend probes it)
 
 
@@ -103,8 +106,13 @@ class TrackingEngine:
         if "video" not in inputs:
             raise InvalidInput("the tracking stage needs a video")
         out = workdir / "tracklets.npz"
+        info = options.video_info
+        if options.focal_px:
+            info = info or probe_video(inputs["video"])
+            check_given_focal(options.focal_px, "options.focal_px", info.height, info.width)
         if "phalp_results" in inputs:
-            result = import_phalp(inputs["phalp_results"], out, inputs["video"], progress=progress)
+            result = import_phalp(inputs["phalp_results"], out, inputs["video"], progress=progress,
+                                  focal_px=options.focal_px)
             return EngineRun({"tracklets": out}, {"backend": f"phalp-import:{result.layout.name}",
                                                   "notes": result.notes, **tracklet_counts(result.tracklets)})
         backend = self.default_backend if options.backend in ("", "auto") else _resolve(options.backend)
@@ -114,12 +122,13 @@ class TrackingEngine:
                                          "use backend 'cpu' for a CPU run")
             with self._pool("phalp", self.settings.device).borrow() as tracker:
                 pkl = tracker.run(inputs["video"], workdir, scaled(progress, 0, 0.95))
-            result = import_phalp(pkl, out, inputs["video"], progress=scaled(progress, 0.95, 1.0), source="phalp")
+            result = import_phalp(pkl, out, inputs["video"], progress=scaled(progress, 0.95, 1.0), source="phalp",
+                                  focal_px=options.focal_px)
             return EngineRun({"tracklets": out},
                              {"backend": "phalp", "notes": result.notes, **tracklet_counts(result.tracklets)})
         from services.tracking.cpu.backend import CpuTrackerOptions
 
         with self._pool("cpu", self.settings.device).borrow() as tracker:
-            counts = tracker.run(inputs["video"], out, CpuTrackerOptions(max_people=options.max_people), progress,
-                                 options.video_info)
+            counts = tracker.run(inputs["video"], out, CpuTrackerOptions(max_people=options.max_people,
+                                                                         focal_px=options.focal_px), progress, info)
         return EngineRun({"tracklets": out}, {"backend": backend, **counts})

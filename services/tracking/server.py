@@ -24,12 +24,13 @@ class Servicer(tracking_pb2_grpc.TrackingServicer):
         self.runner = runner
 
     def Track(self, request, context):
-        check_tracking(request.options)
         inputs = {"video": ref_from_proto(request.video, "video")}
+        video_info = recorded_probe(self.runner.store, inputs["video"])  # None: the engine probes the video
+        check_tracking(request.options, "options", video_info)
         phalp_results = optional_ref(request.options.phalp_results, "options.phalp_results")
         if phalp_results is not None:  # imported (restricted unpickler) instead of tracking
             inputs["phalp_results"] = phalp_results
         options = TrackingOptions(backend=request.options.backend or "auto", device=device_name(request.options.device),
-                                  max_people=request.options.max_people,
-                                  video_info=recorded_probe(self.runner.store, inputs["video"]))
+                                  max_people=request.options.max_people, focal_px=request.options.focal_px,
+                                  video_info=video_info)
         yield from self.runner.run(request.job_id, inputs, options, context)

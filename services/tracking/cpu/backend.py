@@ -25,6 +25,7 @@ from services.tracking.cpu.stitching import stitch_tracks
 @dataclass(frozen=True)
 class CpuTrackerOptions:
     max_people: int = 0  # 0 = all; else the people seen in most frames
+    focal_px: float = 0.0  # px, the video's focal length where the user gives it; 0 = max(H, W) (default_focal_px)
     max_gap: int = 8  # frames of a gap within a shot filled with predicted rows
     min_track_frames: int = 5  # shorter confirmed tracks are dropped as noise
     stitch_max_distance: float = 0.4  # mean-appearance distance joining disjoint tracks (negative: never)
@@ -69,7 +70,8 @@ class CpuTracker:
         progress(0.85, "revisiting the gaps and ends of the tracks")
         revisited = revisit_tracks(tracks, video, frame_shot, self.detector, options.revisit)
         tracks.sort(key=lambda t: t.observations[0].frame_index)
-        rows, keypoints = _rows(tracks, frame_shot, info, options.max_gap)
+        focal = options.focal_px or default_focal_px(info.height, info.width)
+        rows, keypoints = _rows(tracks, frame_shot, info, options.max_gap, focal)
         if len(rows["person_id"]):
             progress(0.9, "fitting initial 3D bodies")
             rows.update(fit_initial_bodies(rows, keypoints, self.body_model, scaled(progress, 0.9, 0.99)))
@@ -77,7 +79,8 @@ class CpuTracker:
             rows.update({"global_orient": np.zeros((0, 3)), "body_pose": np.zeros((0, 69)),
                          "betas": np.zeros((0, 10)), "transl": np.zeros((0, 3))})
         rows.update({"source": "cpu", "image_size": [info.height, info.width], "fps": info.fps,
-                     "num_frames": info.num_frames, "frame_shot_id": frame_shot, "mask_source": "segmentation"})
+                     "num_frames": info.num_frames, "frame_shot_id": frame_shot, "mask_source": "segmentation",
+                     "focal_source": "given" if options.focal_px else "assumed"})
         save_tracklets(out, rows)
         progress(1.0, f"{len(tracks)} people, {int(frame_shot.max()) + 1} shots")
         return {"people": len(tracks), "shots": int(frame_shot.max()) + 1, "rows": int(len(rows["person_id"])),
@@ -110,8 +113,9 @@ def is_scan_frame(index: int, frame_shot: np.ndarray, every: int) -> bool:
     return every <= 1 or index == 0 or frame_shot[index] != frame_shot[index - 1] or index % every == 0
 
 
-def _rows(tracks: list[Track], frame_shot: np.ndarray, info, max_gap: int) -> tuple[dict, np.ndarray]:
-    """Observed rows per track plus interpolated predicted rows for gaps of <= max_gap frames within a shot."""
+def _rows(tracks: list[Track], frame_shot: np.ndarray, info, max_gap: int, focal_px: float) -> tuple[dict, np.ndarray]:
+    """Observed rows per track plus interpolated predicted rows for gaps of <= max_gap frames within a shot; every
+    row's camera has `focal_px` (px) and the image centre."""
     columns: dict[str, list] = {k: [] for k in ("person_id", "frame_index", "observed", "bbox_xyxy", "det_conf",
                                                "mask_rle")}
     keypoints: list[np.ndarray] = []
@@ -129,7 +133,6 @@ def _rows(tracks: list[Track], frame_shot: np.ndarray, info, max_gap: int) -> tu
                 _append(columns, keypoints, person_id, f, False, box, 0.0, "", np.zeros((25, 3), np.float32))
     frame_index = np.asarray(columns["frame_index"], dtype=np.int32)
     count = len(frame_index)
-    focal = default_focal_px(info.height, info.width)
     rows = {
         "person_id": np.asarray(columns["person_id"], dtype=np.int32), "frame_index": frame_index,
         "time_s": frame_index / info.fps, "shot_id": frame_shot[frame_index] if count else np.zeros(0, np.int32),
@@ -137,7 +140,7 @@ def _rows(tracks: list[Track], frame_shot: np.ndarray, info, max_gap: int) -> tu
         "bbox_xyxy": np.asarray(columns["bbox_xyxy"], dtype=np.float32).reshape(count, 4),
         "det_conf": np.asarray(columns["det_conf"], dtype=np.float32),
         "mask_rle": np.asarray(columns["mask_rle"], dtype=str) if count else np.zeros(0, dtype="<U1"),
-        "focal_px": np.full(count, focal, np.float32),
+        "focal_px": np.full(count, focal_px, np.float32),
         "principal_px": np.tile(image_centre(info.height, info.width), (count, 1)).astype(np.float32),
         "image_size": np.array([info.height, info.width]),
     }

@@ -10,6 +10,11 @@ the principal point at the square's centre (128, 128):
   PHALP's `center` and max(`scale`)): t_z = 2 * 5000 / (s * b_256), t_xy = [tx, ty] + (c_256 - 128) * t_z / 5000.
 Undoing the resize and the padding gives the full image's pinhole: focal 5000 * S / 256 px, principal point
 (S/2 - left, S/2 - top) px (= the image centre when S - W and S - H are even), and the same t.
+
+That focal, 5000 * S / 256 = 19.5 x max(H, W) (a 2.9-degree field of view), is HMR's crop camera, not the lens:
+PHALP's depths are about 19.5 / (true focal / max(H, W)) times too far, and bodies look almost orthographic. With
+a focal length the user gives, `transl_at_focal` keeps each person where PHALP sees them in the image and moves
+them to the depth that focal implies.
 """
 
 from __future__ import annotations
@@ -53,3 +58,13 @@ def joints_2d_to_pixels(joints_2d: np.ndarray, height: int, width: int) -> np.nd
     points = np.asarray(joints_2d, dtype=np.float64)
     points = points.reshape(points.shape[:-1] + (-1, 2)) if points.shape[-1] != 2 else points
     return points * side - np.array([left, top])
+
+
+def transl_at_focal(transl: np.ndarray, implied_focal_px: float, focal_px: float) -> np.ndarray:
+    """Root translations (N, 3) m for a camera of `implied_focal_px` (PHALP's) -> for one of `focal_px` (both px,
+    same principal point): depth times focal_px / implied_focal_px, x and y kept. The translation point then
+    projects to the same pixel (f * x / z is unchanged) and the body keeps its image size (f * size / z); joints
+    at a depth offset d from it move by the perspective of d against the new depth only (a few px for a body)."""
+    scaled = np.array(transl, dtype=np.float64).reshape(-1, 3)
+    scaled[:, 2] *= focal_px / implied_focal_px
+    return scaled

@@ -3,7 +3,8 @@
 Read through the restricted unpickler only. Per person and frame: PHALP's `tid` is the person id, `time` the
 frame index, `tracked_time > 0` marks a predicted row (the track coasting; PHALP repeats the last detection's
 values there, so its mask and confidence are not kept), `bbox` [x0, y0, w, h] becomes xyxy, `smpl` rotation
-matrices become axis-angle, `camera` the translation for PHALP's camera on the full image (camera.py).
+matrices become axis-angle, `camera` the translation for PHALP's camera on the full image (camera.py); with a
+focal length given, that focal and the depths it implies (camera.transl_at_focal).
 `shot` cut flags become shot ids. Layouts without masks get none, or BlazePose segmentations with the video.
 """
 
@@ -16,11 +17,12 @@ import numpy as np
 
 from mshot.artifacts.tracklets import save_tracklets
 from mshot.errors import FailedPrecondition, InvalidInput
+from mshot.geometry.camera import check_given_focal
 from mshot.geometry.rotations import matrix_to_axis_angle, orthonormalize
 from mshot.progress import Progress, no_progress
 from mshot.safe_pickle import UndecodedTensor, load_restricted
 from mshot.video import VideoInfo, probe_video
-from services.tracking.phalp.camera import full_image_intrinsics
+from services.tracking.phalp.camera import full_image_intrinsics, transl_at_focal
 from services.tracking.phalp.layouts import Layout, detect_layout
 from services.tracking.phalp.rows import person_rows
 
@@ -35,9 +37,11 @@ class PhalpImport:
 
 
 def read_phalp_results(path: str | Path, video: str | Path | None = None, fps: float | None = None,
-                       progress: Progress = no_progress, source: str | None = None) -> PhalpImport:
+                       progress: Progress = no_progress, source: str | None = None,
+                       focal_px: float = 0.0) -> PhalpImport:
     """Load and convert; InvalidInput for a file that is not PHALP results or does not match `video`.
-    `source` (default `phalp-import:<layout>`) is the artifact's source label."""
+    `source` (default `phalp-import:<layout>`) is the artifact's source label; `focal_px` (px, 0 = not given:
+    PHALP's camera is kept) the video's focal length."""
     what = f"PHALP results {path}"
     frames = load_restricted(path, "PHALP results")
     layout = detect_layout(frames, what)
@@ -63,6 +67,13 @@ def read_phalp_results(path: str | Path, video: str | Path | None = None, fps: f
     focal, principal = full_image_intrinsics(height, width)
     frame_rate = float(fps) if fps is not None else info.fps
     notes = []
+    focal_source = "phalp"
+    if focal_px:
+        check_given_focal(focal_px, "focal_px", height, width)
+        rows["transl"] = transl_at_focal(rows["transl"], focal, focal_px)
+        notes.append(f"focal length {focal_px:g} px given: PHALP's depths (for its {focal:g} px camera) scaled by "
+                     f"{focal_px / focal:.4g}, image positions kept")
+        focal, focal_source = focal_px, "given"
     if layout.has_masks:
         mask_source = "phalp"
     elif info is not None:
@@ -86,6 +97,7 @@ def read_phalp_results(path: str | Path, video: str | Path | None = None, fps: f
     tracklets = {
         **rows, "source": source or f"phalp-import:{layout.name}", "image_size": [height, width], "fps": frame_rate,
         "num_frames": num_frames, "frame_shot_id": frame_shot, "mask_source": mask_source,
+        "focal_source": focal_source,
         "time_s": rows["frame_index"] / frame_rate, "shot_id": frame_shot[rows["frame_index"]],
         "focal_px": np.full(count, focal, np.float32), "principal_px": np.tile(principal, (count, 1)),
         "global_orient": matrix_to_axis_angle(orthonormalize(rows.pop("global_orient_R"))).reshape(count, 3),
@@ -97,9 +109,9 @@ def read_phalp_results(path: str | Path, video: str | Path | None = None, fps: f
 
 
 def import_phalp(path: str | Path, out: str | Path, video: str | Path | None = None, fps: float | None = None,
-                 progress: Progress = no_progress, source: str | None = None) -> PhalpImport:
+                 progress: Progress = no_progress, source: str | None = None, focal_px: float = 0.0) -> PhalpImport:
     """read_phalp_results, then write `out` atomically (nothing is left behind on failure)."""
-    result = read_phalp_results(path, video, fps, progress, source)
+    result = read_phalp_results(path, video, fps, progress, source, focal_px)
     save_tracklets(out, result.tracklets)
     return result
 
