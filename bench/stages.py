@@ -20,15 +20,16 @@ class StageRun:
     summary: dict
 
 
-def _engines(model: str) -> dict[str, tuple[Callable, object, Callable[[dict], dict]]]:
-    """name -> (engine factory, options, inputs from the outputs so far)."""
+def _engines(model: str, focal_px: float = 0.0) -> dict[str, tuple[Callable, object, Callable[[dict], dict]]]:
+    """name -> (engine factory, options, inputs from the outputs so far); `focal_px` the tracking stage's (px,
+    0 = not given: max(H, W))."""
     from services.dataset.engine import DatasetEngine, DatasetSettings, options_with
     from services.keypoints.engine import KeypointsEngine, KeypointsOptions, KeypointsSettings
     from services.multishot.engine import MultishotEngine, MultishotOptions, MultishotSettings
     from services.tracking.engine import TrackingEngine, TrackingOptions, TrackingSettings
 
     return {
-        "tracking": (lambda: TrackingEngine(TrackingSettings("cpu", "cpu", model)), TrackingOptions(),
+        "tracking": (lambda: TrackingEngine(TrackingSettings("cpu", "cpu", model)), TrackingOptions(focal_px=focal_px),
                      lambda out: {"video": out["video"]}),
         "keypoints": (lambda: KeypointsEngine(KeypointsSettings()), KeypointsOptions(),
                       lambda out: {"video": out["video"], "tracklets": out["tracklets"]}),
@@ -50,14 +51,16 @@ def kept_outputs(work: Path) -> dict[str, Path]:
 
 def run_stages(video: Path, work: Path, model: str, stages: tuple[str, ...] = STAGE_NAMES,
                outputs: dict[str, Path] | None = None,
-               on_stage: Callable[[StageRun], None] = lambda run: None) -> tuple[dict[str, Path], list[StageRun]]:
+               on_stage: Callable[[StageRun], None] = lambda run: None,
+               focal_px: float = 0.0) -> tuple[dict[str, Path], list[StageRun]]:
     """Run `stages` (in pipeline order) on `video`, each in work/<stage>/, feeding each the artifacts in
-    `outputs` (earlier runs) and those the stages before it wrote; `on_stage` hears of each stage as it ends.
-    -> all artifact paths, one StageRun per stage."""
+    `outputs` (earlier runs) and those the stages before it wrote; `on_stage` hears of each stage as it ends;
+    `focal_px` the video's focal length for the tracker (0: not given). -> all artifact paths, one StageRun per
+    stage."""
     outputs = {**(outputs or {}), "video": video}
     quiet = lambda fraction, message="": None  # noqa: E731
     runs = []
-    engines = _engines(model)
+    engines = _engines(model, focal_px)
     for name in (s for s in STAGE_NAMES if s in stages):
         build, options, inputs = engines[name]
         started = time.perf_counter()

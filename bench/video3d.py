@@ -5,9 +5,11 @@ export; generated SMPL-format body model) on VIDEO_DIR's video (default tests/da
 `mshot.gt-video/1` .npz), matches tracks to GT people and prints, for the tracking stage's initial estimates
 (tracklets.npz) and for the fit (fits.npz, valid rows), PA-MPJPE, MPJPE, root error, acceleration error, error
 per camera axis and coverage of GT person-frames, over all rows, per shot and per GT person, and which GT people
-are split over several tracks (definitions: bench/scoring3d.py), and per shot the focal length the fit assumed
+are split over several tracks (definitions: bench/scoring3d.py), and per shot the focal length the fit used
 against the rendered camera's (every depth and root figure follows that focal: the pipeline does not estimate it,
 services/multishot/README.md "The focal length per shot"). Ends with issue 11's targets, met or not.
+`--focal-px F` gives the tracker the video's focal length, as `mshot run --focal-px F` does (default: max(H, W)
+assumed); kept tracking output made at another focal is refused (`--rerun tracking` or another --keep folder).
 
 Iterating: `--max-frames N` runs on the first N frames only (re-encoded copy of the video); `--keep DIR` keeps
 the stage outputs in DIR and reuses them on the next call (then only what is missing runs, or only re-scoring);
@@ -91,6 +93,21 @@ def stages_to_run(kept: dict[str, Path], rerun: str | None, dataset: bool) -> tu
     return stages if dataset else tuple(s for s in stages if s != "dataset")
 
 
+def check_kept_focal(tracklets_path: Path, focal_px: float) -> None:
+    """SystemExit when kept tracking output was made at another focal than asked (`focal_px`, 0: max(H, W)
+    assumed): the initial depths, and the fit's, follow the tracker's focal. Files without `focal_source` (older
+    runs) assumed max(H, W)."""
+    from mshot.artifacts.tracklets import focal_note, load_tracklets
+
+    note = focal_note(load_tracklets(tracklets_path))
+    given = note["focal_source"] == "given"
+    if (given and note["focal_px"] == [round(focal_px, 1)]) or (not given and not focal_px):
+        return
+    asked = f"--focal-px {focal_px:g}" if focal_px else "no --focal-px (max(H, W) assumed)"
+    raise SystemExit(f"bench.video3d: the kept {tracklets_path} has {note['text']}, this run asks for {asked}: "
+                     "add --rerun tracking or use another --keep folder")
+
+
 def body25_camera_joints(model, orient, pose, betas, transl) -> np.ndarray:
     """(M, 13, 3) metres, camera frame: SMPL parameters -> the SCORED_JOINTS (via body25_joints: MidHip is the
     middle of SMPL's hips, as in the ground truth, not SMPL's pelvis joint)."""
@@ -146,7 +163,7 @@ def focal_by_shot(fits: dict, gt) -> dict[int, tuple[float, float]]:
 
 def focal_line(focal: dict[int, tuple[float, float]]) -> str:
     cells = ", ".join(f"{s}: {used:.0f} / {true:.0f} ({used / true - 1:+.0%})" for s, (used, true) in focal.items())
-    return f"focal px per shot, assumed by the fit / true (depth and root follow it): {cells}"
+    return f"focal px per shot, used by the fit / true (depth and root follow it): {cells}"
 
 
 def target_lines(fit: dict) -> list[str]:
@@ -183,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="re-run this stage and those after it even if --keep holds their outputs")
     parser.add_argument("--no-dataset", action="store_true", help="skip the dataset export stage")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--focal-px", type=float, default=0.0,
+                        help="the video's focal length for the tracker, px (default 0: max(H, W) assumed)")
     args = parser.parse_args(argv)
     video, truth = find_inputs(args.video_dir)
     gt = load_ground_truth(truth)
@@ -204,11 +223,13 @@ def run(args: argparse.Namespace, video: Path, gt, work: Path) -> int:
         write_generated_smpl_model(model_path)
     kept = {} if args.rerun == "tracking" else kept_outputs(work)
     stages = stages_to_run(kept, args.rerun, not args.no_dataset)
+    if "tracking" not in stages:
+        check_kept_focal(kept["tracklets"], args.focal_px)
     print(f"video3d benchmark on {video} ({gt.num_frames} frames, {len(np.unique(gt.person_id))} people, "
           f"{len(np.unique(gt.frame_shot_id))} shots), CPU backends, generated body model; stages run: "
           f"{', '.join(stages) or 'none (kept outputs re-scored)'}")
     report_stage = lambda r: print(f"  {r.name:<10} {r.run_s:7.1f} s  {str(r.summary)[:110]}")  # noqa: E731
-    outputs, runs = run_stages(stage_video, work, str(model_path), stages, kept, report_stage)
+    outputs, runs = run_stages(stage_video, work, str(model_path), stages, kept, report_stage, args.focal_px)
     model = BodyModel.from_file(model_path)
     tracklets = load_tracklets(outputs["tracklets"])
     fits = load_fits(outputs["fits"])

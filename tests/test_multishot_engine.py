@@ -78,6 +78,7 @@ def test_a_keypoints_file_without_world_landmarks_is_fitted_and_the_summary_says
     _, summary = fitted  # the scene's keypoints.npz has no world landmarks (as older files and OpenPose imports)
     assert summary["landmarks"].startswith("none: no world landmarks")
     assert summary["pose_prior"] == "diagonal gaussian (fallback)"
+    assert summary["camera"] == "focal length 300 px (source not recorded)"  # the scene's tracklets predate it
 
 
 def test_one_shape_per_person_across_shots(fitted):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -146,3 +147,28 @@ def test_a_kept_folder_is_refused_for_another_video_or_frame_count(tmp_path):
     assert prepare_work(tmp_path, video, 0) == video  # the same settings again: reused
     with pytest.raises(SystemExit, match="use another --keep folder"):
         prepare_work(tmp_path, video, 40)
+
+
+def _tracklets_at(path: Path, focal_px: float, source: str | None) -> Path:
+    from mshot.artifacts.tracklets import save_tracklets
+
+    rows = {"source": "cpu", "image_size": [480, 640], "fps": 25.0, "num_frames": 1, "frame_shot_id": [0],
+            "mask_source": "none", "person_id": [0], "frame_index": [0], "time_s": [0.0], "shot_id": [0],
+            "observed": [True], "bbox_xyxy": [[0, 0, 10, 10]], "det_conf": [1.0], "mask_rle": [""],
+            "global_orient": np.zeros((1, 3)), "body_pose": np.zeros((1, 69)), "betas": np.zeros((1, 10)),
+            "transl": [[0, 0, 3.0]], "focal_px": [focal_px], "principal_px": [[320.0, 240.0]]}
+    return save_tracklets(path, {**rows, **({"focal_source": source} if source else {})})
+
+
+def test_kept_tracking_output_from_another_focal_than_asked_is_refused(tmp_path):
+    from bench.video3d import check_kept_focal
+
+    given = _tracklets_at(tmp_path / "given.npz", 600.0, "given")
+    older = _tracklets_at(tmp_path / "older.npz", 640.0, None)  # before focal_source: max(H, W) assumed
+    check_kept_focal(given, 600.0)
+    check_kept_focal(older, 0.0)
+    check_kept_focal(_tracklets_at(tmp_path / "assumed.npz", 640.0, "assumed"), 0.0)
+    for path, focal, says in ((given, 620.0, "focal length 600 px (given), this run asks for --focal-px 620"),
+                              (given, 0.0, "asks for no --focal-px"), (older, 640.0, "asks for --focal-px 640")):
+        with pytest.raises(SystemExit, match=re.escape(says) + ".*add --rerun tracking or use another --keep folder"):
+            check_kept_focal(path, focal)
