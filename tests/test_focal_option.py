@@ -1,8 +1,8 @@
 """A focal length the user knows (TrackingOptions.focal_px, `--focal-px`): the accepted range against hand-computed
 bounds, the option carried from `mshot submit` through the orchestrator and the real tracking adapter to the
-engine (loopback servers, fake engines), a different job id for a different focal, the CPU tracker's rows and
-initial depths at the given focal, and the summaries saying which focal the fit assumed. Bad values at each door:
-tests/test_bad_inputs.py."""
+engine (loopback servers, fake engines), a different job id for a different focal, the tracking engine's rows
+and initial depths at the given focal (CPU tracker and PHALP import), and the summaries saying which focal the
+fit assumed. Bad values at each door: tests/test_bad_inputs.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import math
 from pathlib import Path
 
 import cv2
+import joblib
 import numpy as np
 import pytest
+from phalp_fixtures import phalp_results
 from test_bad_inputs import World
 
 from mshot.artifacts.tracklets import focal_note
@@ -81,7 +83,7 @@ def test_mshot_submit_focal_px_reaches_the_tracking_engine_and_its_absence_is_ze
     assert "focal_px=0.0" in _engine_options(world, world.job.job_id)  # submitted without one
 
 
-def test_the_cpu_tracker_writes_the_given_focal_and_places_people_at_the_depth_it_implies(tmp_path):
+def test_the_tracking_engine_writes_the_given_focal_and_the_depths_it_implies_on_the_cpu_and_phalp_paths(tmp_path):
     from mshot.artifacts.tracklets import load_tracklets
     from mshot.body.generate import write_generated_smpl_model
     from services.tracking.engine import TrackingEngine, TrackingOptions, TrackingSettings
@@ -109,3 +111,12 @@ def test_the_cpu_tracker_writes_the_given_focal_and_places_people_at_the_depth_i
     with pytest.raises(InvalidInput, match=r"options.focal_px=50 px is out of range for 640x360 frames"):
         engine.run({"video": clip}, TrackingOptions(focal_px=50.0), tmp_path / "bad", lambda f, m="": None)
     assert not (tmp_path / "bad" / "tracklets.npz").exists()
+    # the same engine importing PHALP results for the clip: PHALP's 5000 * 640 / 256 = 12500 px replaced by 960 px
+    results, _ = phalp_results("master", {1: [(f, (200, 60, 80, 240), 0) for f in range(6)]}, 360, 640, 6)
+    joblib.dump(results, tmp_path / "phalp.pkl")
+    out = engine.run({"video": clip, "phalp_results": tmp_path / "phalp.pkl"}, TrackingOptions(focal_px=960.0),
+                     tmp_path / "phalp", lambda f, m="": None)
+    imported = load_tracklets(out.outputs["tracklets"])
+    assert np.allclose(imported["focal_px"], 960.0) and str(imported["focal_source"]) == "given"
+    camera_depth = np.array([r["camera"][0][2] for r in sorted(results.values(), key=lambda r: r["time"])])
+    np.testing.assert_allclose(imported["transl"][:, 2], camera_depth * 960.0 / 12500.0, rtol=1e-5)
