@@ -64,16 +64,9 @@ def read_phalp_results(path: str | Path, video: str | Path | None = None, fps: f
     flags[0] = 0
     frame_shot = np.cumsum(flags).astype(np.int32)
     count = len(rows["person_id"])
-    focal, principal = full_image_intrinsics(height, width)
     frame_rate = float(fps) if fps is not None else info.fps
     notes = []
-    focal_source = "phalp"
-    if focal_px:
-        check_given_focal(focal_px, "focal_px", height, width)
-        rows["transl"] = transl_at_focal(rows["transl"], focal, focal_px)
-        notes.append(f"focal length {focal_px:g} px given: PHALP's depths (for its {focal:g} px camera) scaled by "
-                     f"{focal_px / focal:.4g}, image positions kept")
-        focal, focal_source = focal_px, "given"
+    focal, principal, focal_source = _camera(rows, height, width, focal_px, notes)
     if layout.has_masks:
         mask_source = "phalp"
     elif info is not None:
@@ -114,6 +107,19 @@ def import_phalp(path: str | Path, out: str | Path, video: str | Path | None = N
     result = read_phalp_results(path, video, fps, progress, source, focal_px)
     save_tracklets(out, result.tracklets)
     return result
+
+
+def _camera(rows: dict, height: int, width: int, focal_px: float, notes: list[str]) -> tuple[float, np.ndarray, str]:
+    """(focal px, principal point (2,) px, focal_source) of the rows' camera: PHALP's (camera.py), or with a
+    given `focal_px` that focal, rows["transl"] moved to the depths it implies (camera.transl_at_focal)."""
+    focal, principal = full_image_intrinsics(height, width)
+    if not focal_px:
+        return focal, principal, "phalp"
+    check_given_focal(focal_px, "focal_px", height, width)
+    rows["transl"] = transl_at_focal(rows["transl"], focal, focal_px)
+    notes.append(f"focal length {focal_px:g} px given: PHALP's depths (for its {focal:g} px camera) scaled by "
+                 f"{focal_px / focal:.4g}, image positions kept")
+    return focal_px, principal, "given"
 
 
 def _records_by_time(frames: dict, what: str) -> list[dict]:
