@@ -91,7 +91,7 @@ def run_command(args: argparse.Namespace) -> int:
     from mshot.cli.local_cluster import LocalCluster
     from mshot.cli.run_overlay import RunOverlay
     from mshot.cli.summary import write_summary
-    from mshot.geometry.camera import check_given_focal
+    from mshot.geometry.camera import check_given_focal, default_focal_px
     from mshot.video import probe_video, require_trackable
 
     info = probe_video(args.video)  # a bad video or focal length fails here, before anything starts
@@ -104,8 +104,10 @@ def run_command(args: argparse.Namespace) -> int:
     for stale in ("artifacts", "dataset"):  # results of an earlier run in this folder
         shutil.rmtree(args.out / stale, ignore_errors=True)
     with quiet_console(args.out / "mshot.log", args.verbose) as console:
-        print(f"mshot run: {args.video} ({info.num_frames} frames, {info.width}x{info.height}, {info.fps:.1f} fps)"
-              f"; log: {args.out / 'mshot.log'}", file=console, flush=True)
+        focal = (f"focal {args.focal_px:g} px given" if args.focal_px else
+                 f"focal {default_focal_px(info.height, info.width):g} px assumed (max(H, W); --focal-px if known)")
+        print(f"mshot run: {args.video} ({info.num_frames} frames, {info.width}x{info.height}, {info.fps:.1f} fps, "
+              f"{focal}); log: {args.out / 'mshot.log'}", file=console, flush=True)
         settings = {"MSHOT_BODY_MODEL": str(body_model.resolve())}  # the stages' settings, over the environment's
         overlay = RunOverlay(args.video, args.out, body_model, console)
         with LocalCluster(args.registry, store_location, log_level="INFO", settings=settings) as cluster:
